@@ -1,0 +1,1 @@
+"""Recruitment agencies: the profile of DOMAIN.md section 4."""

@@ -1,0 +1,89 @@
+"""Settings, read once from ``IRIS_*`` environment variables.
+
+The embedded defaults run a fresh clone on SQLite with jobs inline; setting
+``IRIS_DATABASE_URL`` (PostgreSQL) and ``IRIS_REDIS_URL`` turns on the scaled-out parts.
+Every domain number of DOMAIN.md section 5 is a default here, never a literal in code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Domain defaults (DOMAIN.md section 5) and service settings. Each may be overridden by the
+#: environment variable of the same name; the type of the default decides how it is parsed.
+DEFAULTS: dict[str, Any] = {
+    "IRIS_CERT_VALIDITY_YEARS": 3,
+    "IRIS_SURVEILLANCE_MONTHS": 12,
+    "IRIS_CAP_DEADLINE_DAYS": 90,
+    "IRIS_SUSPENSION_MAX_MONTHS": 6,
+    "IRIS_DEFERRAL_DAYS": 60,
+    "IRIS_REVIEW_TARGET_DAYS": 14,
+    "IRIS_APPEAL_WINDOW_DAYS": 30,
+    "IRIS_COI_COOLING_OFF_MONTHS": 24,
+    "IRIS_LOCALES": "en,pl,uk,ru",
+    "IRIS_MAX_UPLOAD_MB": 20,
+    "IRIS_LOGIN_MAX_FAILURES": 5,
+    "IRIS_LOGIN_LOCK_MINUTES": 15,
+    "IRIS_TOKEN_MAX_AGE_HOURS": 24,
+    "IRIS_INVITATION_MAX_AGE_DAYS": 7,
+    "IRIS_RATELIMIT_ENABLED": True,
+    "IRIS_RATELIMIT_LOGIN": "10 per minute",
+    "IRIS_RATELIMIT_REGISTER": "5 per minute",
+    "IRIS_RATELIMIT_PASSWORD_RESET": "5 per minute",
+    "IRIS_MAIL_FROM": "IRIS Certify <no-reply@iris-certify.invalid>",
+    "IRIS_SMTP_URL": "",
+    "IRIS_BASE_URL": "http://127.0.0.1:5000",
+    "IRIS_PAGE_SIZE": 25,
+}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "iris.db")
+    # psycopg 3 is the driver; accept the plain URL forms people paste.
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def load(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    cfg: dict[str, Any] = {k: _parse(env[k], v) if k in env else v for k, v in DEFAULTS.items()}
+    cfg["IRIS_LOCALES"] = [loc.strip() for loc in str(cfg["IRIS_LOCALES"]).split(",") if loc]
+    cfg["SECRET_KEY"] = env.get("IRIS_SECRET_KEY")
+    cfg["IRIS_DEBUG"] = _parse(env.get("IRIS_DEBUG", "0"), False)
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("IRIS_DATABASE_URL"), instance_path)
+    cfg["IRIS_REDIS_URL"] = env.get("IRIS_REDIS_URL") or None
+    cfg["IRIS_STORAGE_DIR"] = env.get("IRIS_STORAGE_DIR") or str(Path(instance_path) / "files")
+    cfg["IRIS_SIGNING_KEY_DIR"] = env.get("IRIS_SIGNING_KEY_DIR") or str(
+        Path(instance_path) / "keys"
+    )
+    cfg["MAX_CONTENT_LENGTH"] = cfg["IRIS_MAX_UPLOAD_MB"] * 1024 * 1024 + 64 * 1024
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # Sessions: HttpOnly, SameSite=Lax, Secure outside debug.
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = not cfg["IRIS_DEBUG"]
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_SECURE"] = not cfg["IRIS_DEBUG"]
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    cfg["BABEL_DEFAULT_LOCALE"] = "en"
+    cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    cfg["BOOTSTRAP_SERVE_LOCAL"] = True
+    cfg["RATELIMIT_ENABLED"] = cfg["IRIS_RATELIMIT_ENABLED"]
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["IRIS_REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    return cfg

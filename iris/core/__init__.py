@@ -1,0 +1,1 @@
+"""Shared machinery. Nothing in iris.core imports a feature package."""

@@ -1,0 +1,3 @@
+from iris import create_app
+
+app = create_app()
