@@ -90,10 +90,24 @@ YPNA = ("yes", "partial", "no", "na")
 ANSWER_LABELS = ("yes", "no", "partial", "na", "signed")
 WEIGHT_MIN, WEIGHT_MAX = 1, 5
 #: Points of the built-in answers (DOMAIN.md section 6); "na" is excluded from scoring.
-DEFAULT_POINTS = {"yes_no": {"yes": 1.0, "no": 0.0}, "ypna": {"yes": 1.0, "partial": 0.5, "no": 0.0}}
+DEFAULT_POINTS = {
+    "yes_no": {"yes": 1.0, "no": 0.0},
+    "ypna": {"yes": 1.0, "partial": 0.5, "no": 0.0},
+}
 SCORABLE_TYPES = ("yes_no", "ypna", "number", "single_choice", "declaration")
 
-COMPARISONS = ("equals", "not_equals", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "answered")
+COMPARISONS = (
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "contains",
+    "answered",
+)
 COMBINATORS = ("all", "any", "not")
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -438,7 +452,9 @@ def value_problem(f: Field | Column, value: Any, *, today: dt.date | None = None
             return "too late"
         return None
     if kind == "declaration":
-        ok = isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"].strip()
+        ok = (
+            isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"].strip()
+        )
         return None if ok else "not signed"
     if kind == "table":
         assert isinstance(f, Field)
@@ -478,7 +494,7 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate field {key!r}", key_node.start_mark
@@ -495,9 +511,7 @@ _Loader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
-)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
 
 
 def read_data(source: str | Path, text: str | None = None) -> Any:
@@ -648,7 +662,9 @@ class _Builder:
             if name not in allowed:
                 self.problem(where, f"unknown field {name!r}")
 
-    def text(self, raw: dict[str, Any], name: str, where: str, *, required: bool = True) -> Text | None:
+    def text(
+        self, raw: dict[str, Any], name: str, where: str, *, required: bool = True
+    ) -> Text | None:
         if name not in raw or raw[name] is None:
             if required:
                 self.problem(where, f"missing field {name!r}")
@@ -657,7 +673,10 @@ class _Builder:
 
     def translations(self, value: Any, where: str) -> Text | None:
         if isinstance(value, str):
-            self.problem(where, f"must give the text in every locale ({', '.join(self.locales)}), not one string")
+            self.problem(
+                where,
+                f"must give the text in every locale ({', '.join(self.locales)}), not one string",
+            )
             return None
         value = self.mapping(value, where)
         if value is None:
@@ -678,7 +697,9 @@ class _Builder:
             return default
         return value
 
-    def int_field(self, raw: dict[str, Any], name: str, where: str, *, minimum: int = 0) -> int | None:
+    def int_field(
+        self, raw: dict[str, Any], name: str, where: str, *, minimum: int = 0
+    ) -> int | None:
         if name not in raw:
             return None
         value = raw[name]
@@ -690,7 +711,9 @@ class _Builder:
             return None
         return value
 
-    def list_of(self, raw: dict[str, Any], name: str, where: str, *, required: bool = True) -> list[Any]:
+    def list_of(
+        self, raw: dict[str, Any], name: str, where: str, *, required: bool = True
+    ) -> list[Any]:
         value = raw.get(name)
         if value is None:
             if required:
@@ -714,7 +737,9 @@ class _Builder:
             self.problem("format", f"unsupported format {raw.get('format')!r} (expected {FORMAT})")
         code = raw.get("code")
         if not isinstance(code, str) or not re.match(r"^[a-z0-9][a-z0-9._-]*$", code):
-            self.problem("code", "missing or invalid code (lower-case letters, digits, '.', '_', '-')")
+            self.problem(
+                "code", "missing or invalid code (lower-case letters, digits, '.', '_', '-')"
+            )
         version = raw.get("version")
         if not isinstance(version, str) or not version.strip():
             self.problem(
@@ -740,7 +765,9 @@ class _Builder:
             if name not in labels_raw:
                 self.problem("answer_labels", f"missing label {name!r}")
             else:
-                answer_labels[name] = self.translations(labels_raw[name], f"answer_labels.{name}") or {}
+                answer_labels[name] = (
+                    self.translations(labels_raw[name], f"answer_labels.{name}") or {}
+                )
         for name in labels_raw:
             if name not in ANSWER_LABELS:
                 self.problem("answer_labels", f"unknown label {name!r}")
@@ -774,7 +801,8 @@ class _Builder:
     def unique(self, seen: dict[str, str], name: str, what: str, where: str) -> None:
         if name in seen:
             shown = name.split(":", 1)[1] if ":" in name else name
-            self.problem(where, f"duplicate {what} {shown!r} (first used at {seen[name]})")
+            first = "earlier in the same list" if seen[name] == where else f"at {seen[name]}"
+            self.problem(where, f"duplicate {what} {shown!r} (first used {first})")
         else:
             seen[name] = where
 
@@ -791,7 +819,10 @@ class _Builder:
             self.unique(seen, f"section:{code}", "section code", where)
         kind = raw.get("kind", "principle")
         if kind not in SECTION_KINDS:
-            self.problem(f"{where}.kind", f"unknown section kind {kind!r} (expected one of: {', '.join(SECTION_KINDS)})")
+            self.problem(
+                f"{where}.kind",
+                f"unknown section kind {kind!r} (expected one of: {', '.join(SECTION_KINDS)})",
+            )
         title = self.text(raw, "title", where)
         criteria = []
         for i, c in enumerate(self.list_of(raw, "criteria", where)):
@@ -804,7 +835,9 @@ class _Builder:
         self, raw: Any, index: int, parent: str, section: str, seen: dict[str, str]
     ) -> dict[str, Any] | None:
         code = raw.get("code") if isinstance(raw, dict) else None
-        where = f"{parent}.criteria[{code}]" if isinstance(code, str) else f"{parent}.criteria[{index}]"
+        where = (
+            f"{parent}.criteria[{code}]" if isinstance(code, str) else f"{parent}.criteria[{index}]"
+        )
         raw = self.mapping(raw, where)
         if raw is None:
             return None
@@ -820,7 +853,12 @@ class _Builder:
             question = self.question(q, i, where, section, str(code), seen)
             if question is not None:
                 questions.append(question)
-        return {"code": str(code), "title": title or {}, "provisional": provisional, "questions": questions}
+        return {
+            "code": str(code),
+            "title": title or {},
+            "provisional": provisional,
+            "questions": questions,
+        }
 
     # -- questions and fields --------------------------------------------------------------
 
@@ -828,7 +866,9 @@ class _Builder:
         self, raw: Any, index: int, parent: str, section: str, criterion: str, seen: dict[str, str]
     ) -> dict[str, Any] | None:
         key = raw.get("key") if isinstance(raw, dict) else None
-        where = f"{parent}.questions[{key}]" if isinstance(key, str) else f"{parent}.questions[{index}]"
+        where = (
+            f"{parent}.questions[{key}]" if isinstance(key, str) else f"{parent}.questions[{index}]"
+        )
         raw = self.mapping(raw, where)
         if raw is None:
             return None
@@ -864,7 +904,9 @@ class _Builder:
             self.problem(f"{where}.weight", f"must be a whole number, not {weight!r}")
             weight = 1
         elif not WEIGHT_MIN <= weight <= WEIGHT_MAX:
-            self.problem(f"{where}.weight", f"weight {weight} is out of range {WEIGHT_MIN}–{WEIGHT_MAX}")
+            self.problem(
+                f"{where}.weight", f"weight {weight} is out of range {WEIGHT_MIN}–{WEIGHT_MAX}"
+            )
 
         qkw: dict[str, Any] = {
             "key": key,
@@ -884,8 +926,14 @@ class _Builder:
                 if "fails_when" not in crit:
                     self.problem(cwhere, "missing field 'fails_when' (the answer that fails)")
                 else:
-                    self.defer(f"{cwhere}.fails_when", crit["fails_when"], key, key, "critical",
-                               lambda c: qkw.__setitem__("critical", c))
+                    self.defer(
+                        f"{cwhere}.fails_when",
+                        crit["fails_when"],
+                        key,
+                        key,
+                        "critical",
+                        lambda c: qkw.__setitem__("critical", c),
+                    )
 
         if "evidence" in raw:
             ewhere = f"{where}.evidence"
@@ -895,7 +943,10 @@ class _Builder:
                 types = self.list_of(ev, "types", ewhere)
                 for t in types:
                     if t not in self.evidence_types:
-                        self.problem(f"{ewhere}.types", f"unknown evidence type {t!r} (not in evidence_types)")
+                        self.problem(
+                            f"{ewhere}.types",
+                            f"unknown evidence type {t!r} (not in evidence_types)",
+                        )
                 evkw: dict[str, Any] = {
                     "types": tuple(types),
                     "text": self.text(ev, "text", ewhere) or {},
@@ -906,10 +957,18 @@ class _Builder:
                 if isinstance(required, bool):
                     evkw["required"] = required
                 else:
-                    self.defer(f"{ewhere}.required", required, key, key, "evidence",
-                               lambda c: evkw.__setitem__("required", c))
+                    self.defer(
+                        f"{ewhere}.required",
+                        required,
+                        key,
+                        key,
+                        "evidence",
+                        lambda c: evkw.__setitem__("required", c),
+                    )
 
-        qkw["score"] = self.score(raw.get("score"), key, fields, where, weight_given="weight" in raw)
+        qkw["score"] = self.score(
+            raw.get("score"), key, fields, where, weight_given="weight" in raw
+        )
         return qkw
 
     def score(
@@ -926,9 +985,15 @@ class _Builder:
             if main.type == "declaration":
                 return ScoreRule(source=key, points={"signed": 1.0})
             if main.type == "single_choice" and all(o.points is not None for o in main.options):
-                return ScoreRule(source=key, points={o.value: float(o.points) for o in main.options})  # type: ignore[arg-type]
+                return ScoreRule(
+                    source=key, points={o.value: float(o.points or 0) for o in main.options}
+                )
             if weight_given:
-                self.problem(where, f"has a weight but no score: a {main.type} answer needs 'score' (points or bands)")
+                self.problem(
+                    where,
+                    f"has a weight but no score: a {main.type} answer needs 'score' "
+                    "(points or bands)",
+                )
             return None
         rule = self.mapping(raw, swhere)
         if rule is None:
@@ -937,10 +1002,15 @@ class _Builder:
         source = key if rule.get("from") is None else f"{key}.{rule['from']}"
         f = by_key.get(source)
         if f is None:
-            self.problem(f"{swhere}.from", f"names {rule.get('from')!r}, which is not a part of this question")
+            self.problem(
+                f"{swhere}.from",
+                f"names {rule.get('from')!r}, which is not a part of this question",
+            )
             return None
         if f.type not in SCORABLE_TYPES:
-            self.problem(swhere, f"cannot score a {f.type} answer (scorable: {', '.join(SCORABLE_TYPES)})")
+            self.problem(
+                swhere, f"cannot score a {f.type} answer (scorable: {', '.join(SCORABLE_TYPES)})"
+            )
             return None
         points: dict[str, float] = {}
         bands: list[tuple[float | None, float | None, float]] = []
@@ -956,20 +1026,27 @@ class _Builder:
                     if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                         self.problem(f"{bwhere}.{name}", f"must be a number, not {v!r}")
                 if self.points_ok(p, f"{bwhere}.points"):
-                    bands.append((lo, hi, float(p)))
+                    bands.append((lo, hi, float(p or 0)))
             if "points" in rule:
                 self.problem(f"{swhere}.points", "a number answer is scored with 'bands'")
         else:
             if "bands" in rule:
-                self.problem(f"{swhere}.bands", f"only a number answer is scored with bands, not a {f.type}")
+                self.problem(
+                    f"{swhere}.bands", f"only a number answer is scored with bands, not a {f.type}"
+                )
             allowed = ("signed",) if f.type == "declaration" else f.choices
             given = rule.get("points")
             if given is None:
-                given = DEFAULT_POINTS.get(f.type) or {o.value: o.points for o in f.options if o.points is not None}
+                given = DEFAULT_POINTS.get(f.type) or {
+                    o.value: o.points for o in f.options if o.points is not None
+                }
             given = self.mapping(given, f"{swhere}.points") or {}
             for value, p in given.items():
                 if value not in allowed:
-                    self.problem(f"{swhere}.points", f"{value!r} is not an answer of {source} (answers: {', '.join(allowed)})")
+                    self.problem(
+                        f"{swhere}.points",
+                        f"{value!r} is not an answer of {source} (answers: {', '.join(allowed)})",
+                    )
                 elif self.points_ok(p, f"{swhere}.points.{value}"):
                     points[value] = float(p)
         return ScoreRule(source=source, points=points, bands=tuple(bands))
@@ -1039,8 +1116,14 @@ class _Builder:
             self.problem(where, f"min_rows {f.min_rows} is greater than max_rows {f.max_rows}")
         self.register(key, where, f)
         if "visible_when" in raw:
-            self.defer(f"{where}.visible_when", raw["visible_when"], key, question, "visibility",
-                       lambda c: fkw.__setitem__("visible_when", c))
+            self.defer(
+                f"{where}.visible_when",
+                raw["visible_when"],
+                key,
+                question,
+                "visibility",
+                lambda c: fkw.__setitem__("visible_when", c),
+            )
         return fkw
 
     def register(self, key: str, where: str, f: Field | None) -> None:
@@ -1075,7 +1158,9 @@ class _Builder:
         seen: dict[str, str] = {}
         for i, o in enumerate(self.list_of(raw, "options", where)):
             value = o.get("value") if isinstance(o, dict) else None
-            owhere = f"{where}.options[{value}]" if isinstance(value, str) else f"{where}.options[{i}]"
+            owhere = (
+                f"{where}.options[{value}]" if isinstance(value, str) else f"{where}.options[{i}]"
+            )
             o = self.mapping(o, owhere)
             if o is None:
                 continue
@@ -1097,7 +1182,9 @@ class _Builder:
         seen: dict[str, str] = {}
         for i, c in enumerate(self.list_of(raw, "columns", where)):
             name = c.get("name") if isinstance(c, dict) else None
-            cwhere = f"{where}.columns[{name}]" if isinstance(name, str) else f"{where}.columns[{i}]"
+            cwhere = (
+                f"{where}.columns[{name}]" if isinstance(name, str) else f"{where}.columns[{i}]"
+            )
             c = self.mapping(c, cwhere)
             if c is None:
                 continue
@@ -1131,9 +1218,13 @@ class _Builder:
 
     # -- conditions ------------------------------------------------------------------------
 
-    def defer(self, where: str, raw: Any, owner: str, question: str, kind: str, setter: Any) -> None:
+    def defer(
+        self, where: str, raw: Any, owner: str, question: str, kind: str, setter: Any
+    ) -> None:
         self.pending.append(
-            _PendingCondition(where, raw, owner, question, kind, self.order.get(owner, len(self.order)), setter)
+            _PendingCondition(
+                where, raw, owner, question, kind, self.order.get(owner, len(self.order)), setter
+            )
         )
 
     def resolve_conditions(self) -> None:
@@ -1155,8 +1246,10 @@ class _Builder:
             if op != "not" and (not isinstance(items, list) or not items):
                 self.problem(f"{where}.{op}", "must be a non-empty list of conditions")
                 return None
-            children = [self.condition(item, f"{where}.{op}[{i}]" if op != "not" else f"{where}.not", p)
-                        for i, item in enumerate(items)]
+            children = [
+                self.condition(item, f"{where}.{op}[{i}]" if op != "not" else f"{where}.not", p)
+                for i, item in enumerate(items)
+            ]
             if any(c is None for c in children):
                 return None
             return Condition(op=op, children=tuple(c for c in children if c is not None))
@@ -1165,7 +1258,8 @@ class _Builder:
         if unknown or len(ops) != 1:
             self.problem(
                 where,
-                f"a condition needs 'key' and exactly one of: {', '.join(COMPARISONS + COMBINATORS)}"
+                "a condition needs 'key' and exactly one of: "
+                f"{', '.join(COMPARISONS + COMBINATORS)}"
                 + (f" (unknown: {', '.join(map(repr, unknown))})" if unknown else ""),
             )
             return None
@@ -1175,7 +1269,11 @@ class _Builder:
         if not isinstance(key, str):
             self.problem(where, "a condition needs 'key'")
             return None
-        rule = {"visibility": "visibility rule", "critical": "critical rule", "evidence": "evidence rule"}[p.kind]
+        rule = {
+            "visibility": "visibility rule",
+            "critical": "critical rule",
+            "evidence": "evidence rule",
+        }[p.kind]
         if key not in self.order:
             self.problem(where, f"{rule} names {key!r}, which is not a question key")
             return None
@@ -1192,7 +1290,11 @@ class _Builder:
                 )
                 return None
         elif not own and self.order[key] > self.order.get(p.question, -1):
-            self.problem(where, f"{rule} names {key!r}, which comes later; it may name this question's keys or earlier ones")
+            self.problem(
+                where,
+                f"{rule} names {key!r}, which comes later; "
+                "it may name this question's keys or earlier ones",
+            )
             return None
         target = self.field_types.get(key)
         if target is not None:
@@ -1204,20 +1306,33 @@ class _Builder:
             if not isinstance(value, bool):
                 self.problem(where, f"'answered' takes true or false, not {value!r}")
             return
-        choices = f.choices if f.type in ("yes_no", "ypna", "single_choice", "multiple_choice") else None
+        choices = (
+            f.choices if f.type in ("yes_no", "ypna", "single_choice", "multiple_choice") else None
+        )
         if op == "contains":
             if f.type != "multiple_choice":
-                self.problem(where, f"'contains' applies to a multiple_choice answer; {f.key} is {f.type}")
+                self.problem(
+                    where, f"'contains' applies to a multiple_choice answer; {f.key} is {f.type}"
+                )
             elif value not in (choices or ()):
-                self.problem(where, f"{value!r} is not an option of {f.key} (options: {', '.join(choices or ())})")
+                self.problem(
+                    where,
+                    f"{value!r} is not an option of {f.key} (options: {', '.join(choices or ())})",
+                )
             return
         if op in ("gt", "gte", "lt", "lte"):
-            if f.type == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if f.type == "number" and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 self.problem(where, f"{op!r} on number {f.key} needs a number, not {value!r}")
             elif f.type == "date" and not (isinstance(value, str) and DATE_RE.match(value)):
-                self.problem(where, f"{op!r} on date {f.key} needs a date YYYY-MM-DD, not {value!r}")
+                self.problem(
+                    where, f"{op!r} on date {f.key} needs a date YYYY-MM-DD, not {value!r}"
+                )
             elif f.type not in ("number", "date"):
-                self.problem(where, f"{op!r} applies to number and date answers; {f.key} is {f.type}")
+                self.problem(
+                    where, f"{op!r} applies to number and date answers; {f.key} is {f.type}"
+                )
             return
         values = value if op in ("in", "not_in") else [value]
         if op in ("in", "not_in") and (not isinstance(value, list) or not value):
@@ -1227,7 +1342,10 @@ class _Builder:
             for v in values:
                 if v not in choices:
                     hint = " (quote yes/no in YAML)" if isinstance(v, bool) else ""
-                    self.problem(where, f"{v!r} is not an answer of {f.key} (answers: {', '.join(choices)}){hint}")
+                    self.problem(
+                        where,
+                        f"{v!r} is not an answer of {f.key} (answers: {', '.join(choices)}){hint}",
+                    )
 
 
 def _section(kw: dict[str, Any]) -> Section:
