@@ -51,12 +51,16 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.option("--password", default="demo-password-1", show_default=True,
               help="Password of every demo account (local demo only).")
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
-def demo(password: str, seed: int) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if users exist.")
+def demo(password: str, seed: int, if_empty: bool) -> None:
     """Load demo data: organisations, people in every role, and their work."""
     from iris import feature_modules
     from iris.accounts.models import User
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        if if_empty:
+            click.echo("The database already has data: demo data not loaded again.")
+            return
         raise click.ClickException("The database already has users: demo data loads only into an empty database.")
     ctx = DemoContext(rng=random.Random(seed), password=password)
     for module in feature_modules("demo"):

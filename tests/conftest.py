@@ -63,7 +63,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
             "IRIS_STORAGE_DIR": str(files / "storage"),
             "IRIS_SIGNING_KEY_DIR": str(files / "keys"),
             "IRIS_SMTP_URL": "",
-            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_ENABLED": True,  # in memory; reset before every test
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
         }
@@ -95,6 +95,13 @@ def db_session(app):  # type: ignore[no-untyped-def]
             if outer.is_active:
                 outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):  # type: ignore[no-untyped-def]
+    from iris.extensions import limiter
+
+    limiter.reset()
 
 
 @pytest.fixture

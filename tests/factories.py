@@ -49,7 +49,7 @@ class Factories:
 
     def user(self, **kw: Any) -> User:
         n = next(_counter)
-        kw.setdefault("email", f"user{n}@example.test")
+        kw.setdefault("email", f"user{n}@example.com")
         kw.setdefault("name", f"Test User {n}")
         kw.setdefault("password_hash", _password_hash())
         kw.setdefault("email_verified_at", utcnow())
