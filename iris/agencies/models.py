@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -155,23 +156,37 @@ Organisation.sub_agents = relationship(  # type: ignore[attr-defined]
 )
 
 
-def profile_gaps(org: Organisation, today: date) -> list[str]:
-    """What an agency's profile still lacks before it can apply, in the user's words."""
+class ProfileGap(NamedTuple):
+    """Something an agency's profile lacks: the profile section that fixes it, and words."""
+
+    section: str  # details | registrations | licences | sites | corridors
+    message: str
+
+
+def profile_gap_items(org: Organisation, today: date) -> list[ProfileGap]:
+    """What an agency's profile still lacks before it can apply, with the section to fix it."""
     from flask_babel import gettext as _
 
-    gaps: list[str] = []
+    gaps: list[ProfileGap] = []
     profile = getattr(org, "agency_profile", None)
     if not org.address or not org.city:
-        gaps.append(_("the agency's address"))
+        gaps.append(ProfileGap("details", _("the agency's address")))
     if not org.registration_numbers:  # type: ignore[attr-defined]
-        gaps.append(_("at least one registration number"))
+        gaps.append(ProfileGap("registrations", _("at least one registration number")))
     licences = org.licences  # type: ignore[attr-defined]
     if not any(lic.is_valid_on(today) and lic.file_sha256 for lic in licences):
-        gaps.append(_("a licence valid today, with its file"))
+        gaps.append(ProfileGap("licences", _("a licence valid today, with its file")))
     if not org.sites:  # type: ignore[attr-defined]
-        gaps.append(_("at least one site"))
+        gaps.append(ProfileGap("sites", _("at least one site")))
     if not org.corridors:  # type: ignore[attr-defined]
-        gaps.append(_("at least one corridor (origin and destination country)"))
+        gaps.append(
+            ProfileGap("corridors", _("at least one corridor (origin and destination country)"))
+        )
     if profile is None or not profile.services:
-        gaps.append(_("the services the agency offers"))
+        gaps.append(ProfileGap("details", _("the services the agency offers")))
     return gaps
+
+
+def profile_gaps(org: Organisation, today: date) -> list[str]:
+    """What an agency's profile still lacks before it can apply, in the user's words."""
+    return [gap.message for gap in profile_gap_items(org, today)]
