@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -80,6 +80,8 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands (tick, demo) and jobs
+        return "en"
     locales = _app_locales()
     wanted = request.args.get("lang")
     if wanted in locales:
@@ -128,9 +130,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     bootstrap.init_app(app)
     limiter.init_app(app)
 
-    from iris.core import errors, templating
+    from iris.core import errors, headers, templating
 
     errors.register(app)
+    headers.register(app)
     templating.register(app)
 
     for views in feature_modules("views"):
