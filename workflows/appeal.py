@@ -46,6 +46,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.PANEL_ASSIGNED,
         SCHEME,
         guards=("panel_named", "panel_independent"),
+        effects=("record_panel",),
         fields=("panel",),
         label=N_("Assign the appeal panel"),
         help=N_("Nobody involved in the original decision may sit on the panel."),

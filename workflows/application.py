@@ -31,6 +31,14 @@ REJECTION_REASONS: tuple[str, ...] = (
     "other",
 )
 
+#: What the reviewer confirms before accepting (design).
+ELIGIBILITY_CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("labour_recruiter", N_("The applicant is a labour recruiter placing workers across borders")),
+    ("licence_verified", N_("Its licence was checked against the issuing register")),
+    ("scope_in_scheme", N_("The corridors and services are within the scheme's scope")),
+    ("no_exclusion", N_("No sanction or proceeding excludes it from the scheme")),
+)
+
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "create",
@@ -45,13 +53,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         (S.DRAFT,),
         S.SUBMITTED,
         AGENCY,
-        guards=(
-            "profile_complete",
-            "licence_valid",
-            "scope_given",
-            "declarations_signed",
-            "questionnaire_complete",
-        ),
+        # profile_complete covers the licence (valid, not expired, file uploaded) and the
+        # scope (corridors, services, sites); questionnaire_complete covers the answers,
+        # the evidence and the signed declaration (DOMAIN.md §6, M05)
+        guards=("profile_complete", "questionnaire_complete"),
         effects=("record_submission",),
         label=N_("Submit for review"),
         help=N_("The scheme manager reviews the application; it can no longer be edited."),
@@ -116,6 +121,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.ACCEPTED,
         REVIEWER,
         guards=("reviewer_independent", "eligibility_checklist_passed"),
+        fields=("eligibility_checklist",),
         effects=("record_acceptance",),
         irreversible=True,
         label=N_("Accept"),

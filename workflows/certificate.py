@@ -102,6 +102,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.SUPERSEDED,
         DECIDER,
         guards=("replacement_issued",),
+        effects=("record_replacement",),
         irreversible=True,
         label=N_("Supersede by the recertification's certificate"),
         help=N_("Fired by a recertification grant: the new certificate replaces this one."),

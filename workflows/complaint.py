@@ -65,6 +65,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.TRIAGED,
         frozenset({Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER}),
         guards=("subject_identified",),
+        effects=("route_complaint",),
         reason_required=True,
         label=N_("Triage"),
         help=N_("Against an agency, an audit company or the scheme; say who handles it and why."),

@@ -1,0 +1,1 @@
+"""Applications: an agency applies; the scheme manager screens (DOMAIN.md §3.1)."""

@@ -1,0 +1,1 @@
+"""Certification cases: one audit cycle by an audit company (DOMAIN.md §3.2)."""

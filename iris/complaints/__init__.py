@@ -1,0 +1,1 @@
+"""Complaints and appeals (DOMAIN.md §3.4)."""
