@@ -1,0 +1,171 @@
+"""The certificate's printed artwork, generated as SVG: frame, guilloché band, rosette.
+
+Security-print style ornaments (interlaced sine waves along the frame, a hypotrochoid
+rosette as a watermark) make a printed certificate look official and a photocopied edit
+look wrong. Drawn in code so that no image file needs a licence, and returned as ``data:``
+URIs, the only non-packaged URLs the PDF fetcher accepts. Pure and cached: the same
+artwork for every certificate, computed once per process.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from urllib.parse import quote
+
+NAVY = "#0b2f6b"
+GOLD = "#b38b35"
+PALE = "#d9e2f0"
+
+# A4 landscape in millimetres: the SVG user unit is 1 mm.
+PAGE_W, PAGE_H = 297.0, 210.0
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _wave_band(x0: float, y0: float, x1: float, y1: float, amplitude: float, period: float) -> str:
+    """Interlaced sine waves along the segment (x0,y0)-(x1,y1), as SVG path data.
+
+    Each half-period is one cubic Bézier (control points at 0.3642 and 0.6358 of its width,
+    1.333 x the amplitude: within 1% of a sine), which keeps the path short to draw.
+    """
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length  # along
+    nx, ny = -uy, ux  # across
+    half = period / 2
+    count = max(2, round(length / half))
+    half = length / count
+
+    def at(s: float, a: float) -> str:
+        return f"{_fmt(x0 + ux * s + nx * a)},{_fmt(y0 + uy * s + ny * a)}"
+
+    paths = []
+    for phase in range(4):
+        offset = phase * half / 2  # quarter-period steps: four interlaced strands
+        sign = 1.0
+        parts = [f"M{at(0, amplitude * math.sin(math.pi * offset / half))}"]
+        s0 = -offset
+        while s0 < length:
+            s1 = s0 + half
+            c = sign * amplitude * 4 / 3
+            a0, a1 = max(s0, 0.0), min(s1, length)
+            if a0 == s0 and a1 == s1:
+                parts.append(
+                    f"C{at(s0 + 0.3642 * half, c)} {at(s0 + 0.6358 * half, c)} {at(s1, 0)}"
+                )
+            else:  # clipped ends: straight to the sine's value at the boundary
+                parts.append(f"L{at(a1, sign * amplitude * math.sin(math.pi * (a1 - s0) / half))}")
+            s0, sign = s1, -sign
+        paths.append("".join(parts))
+    return " ".join(paths)
+
+
+@lru_cache(maxsize=1)
+def frame_svg() -> str:
+    """The full-page frame: two rules and a guilloché band between them."""
+    m_out, m_in, band = 7.0, 13.0, 10.0  # outer rule, inner rule, band centre (mm from edge)
+    w, h = PAGE_W, PAGE_H
+    band_path = " ".join(
+        [
+            _wave_band(band, band, w - band, band, 1.6, 9.0),
+            _wave_band(w - band, band, w - band, h - band, 1.6, 9.0),
+            _wave_band(w - band, h - band, band, h - band, 1.6, 9.0),
+            _wave_band(band, h - band, band, band, 1.6, 9.0),
+        ]
+    )
+    corners = "".join(
+        f'<circle cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="3.2" fill="#fff" '
+        f'stroke="{GOLD}" stroke-width="0.5"/>'
+        f'<circle cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="1.4" fill="{NAVY}"/>'
+        for cx, cy in ((band, band), (w - band, band), (w - band, h - band), (band, h - band))
+    )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_fmt(w)}mm" height="{_fmt(h)}mm" '
+        f'viewBox="0 0 {_fmt(w)} {_fmt(h)}">'
+        f'<rect x="{m_out}" y="{m_out}" width="{_fmt(w - 2 * m_out)}" '
+        f'height="{_fmt(h - 2 * m_out)}" '
+        f'fill="none" stroke="{NAVY}" stroke-width="0.9"/>'
+        f'<path d="{band_path}" fill="none" stroke="{GOLD}" stroke-width="0.18" '
+        'stroke-opacity="0.9"/>'
+        f'<rect x="{m_in}" y="{m_in}" width="{_fmt(w - 2 * m_in)}" height="{_fmt(h - 2 * m_in)}" '
+        f'fill="none" stroke="{NAVY}" stroke-width="0.35"/>'
+        f"{corners}</svg>"
+    )
+    return _data_uri(svg)
+
+
+@lru_cache(maxsize=1)
+def rosette_svg() -> str:
+    """A faint hypotrochoid rosette, the watermark behind the holder's name."""
+    paths = []
+    for big, small, d, colour in ((50, 13, 31, PALE), (50, 11, 24, "#e8dcc0")):
+        points = []
+        turns = small // math.gcd(big, small)
+        steps = 520
+        for i in range(steps + 1):
+            t = 2 * math.pi * turns * i / steps
+            x = (big - small) * math.cos(t) + d * math.cos((big - small) / small * t)
+            y = (big - small) * math.sin(t) - d * math.sin((big - small) / small * t)
+            points.append(f"{_fmt(x + 80)},{_fmt(y + 80)}")
+        paths.append(
+            f'<path d="M{" L".join(points)}Z" fill="none" stroke="{colour}" stroke-width="0.35"/>'
+        )
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="160mm" height="160mm" '
+        'viewBox="0 0 160 160">' + "".join(paths) + "</svg>"
+    )
+    return _data_uri(svg)
+
+
+@lru_cache(maxsize=1)
+def emblem_svg() -> str:
+    """The IRIS emblem: concentric rings around an eye-like iris, in navy and gold."""
+    petals = []
+    for k in range(12):
+        angle = k * 30
+        petals.append(
+            f'<ellipse cx="50" cy="30" rx="5.5" ry="17" fill="none" stroke="{NAVY}" '
+            f'stroke-width="1.3" transform="rotate({angle} 50 50)"/>'
+        )
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 100 100">'
+        f'<circle cx="50" cy="50" r="47" fill="none" stroke="{GOLD}" stroke-width="2.2"/>'
+        f'<circle cx="50" cy="50" r="42.5" fill="none" stroke="{NAVY}" stroke-width="0.8"/>'
+        + "".join(petals)
+        + f'<circle cx="50" cy="50" r="9" fill="{NAVY}"/>'
+        f'<circle cx="50" cy="50" r="4" fill="{GOLD}"/>'
+        "</svg>"
+    )
+    return _data_uri(svg)
+
+
+@lru_cache(maxsize=1)
+def seal_svg() -> str:
+    """A small navy seal with a white check mark (the signature note's marker)."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" viewBox="0 0 20 20">'
+        f'<circle cx="10" cy="10" r="9.5" fill="{NAVY}"/>'
+        f'<circle cx="10" cy="10" r="7.6" fill="none" stroke="{GOLD}" stroke-width="0.8"/>'
+        '<path d="M6 10.4 L8.8 13.1 L14.2 7.2" fill="none" stroke="#fff" stroke-width="1.8" '
+        'stroke-linecap="round" stroke-linejoin="round"/>'
+        "</svg>"
+    )
+    return _data_uri(svg)
+
+
+@lru_cache(maxsize=1)
+def arrow_svg() -> str:
+    """A right arrow for corridors (origin to destination); the font has no U+2192."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="12" height="8" viewBox="0 0 12 8">'
+        f'<path d="M0.5 4 H10.5 M7.5 1 L10.8 4 L7.5 7" fill="none" stroke="{GOLD}" '
+        'stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/>'
+        "</svg>"
+    )
+    return _data_uri(svg)
