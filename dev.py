@@ -27,7 +27,7 @@ INSTANCE = ROOT / "instance"
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
-    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)  # noqa: S603
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
     if result.returncode:
         sys.exit(result.returncode)
 
@@ -46,8 +46,18 @@ def ensure_venv() -> None:
         return
     print("Installing the locked dependencies (first run takes a minute) ...", flush=True)
     run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", "requirements.lock", "-e", ".[dev]")
+    run(
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        "requirements.lock",
+        "-e",
+        ".[dev]",
+    )
     stamp.write_text(digest)
 
 

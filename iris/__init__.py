@@ -89,9 +89,8 @@ def select_locale() -> str:
         return wanted
     from flask_login import current_user
 
-    if current_user and getattr(current_user, "is_authenticated", False):
-        if current_user.locale in locales:
-            return str(current_user.locale)
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in locales:
+        return str(current_user.locale)
     if session.get("lang") in locales:
         return str(session["lang"])
     return request.accept_languages.best_match(locales) or "en"

@@ -48,8 +48,12 @@ def create_admin(email: str, name: str, password: str) -> None:
 
 
 @iris_group.command("demo")
-@click.option("--password", default="demo-password-1", show_default=True,
-              help="Password of every demo account (local demo only).")
+@click.option(
+    "--password",
+    default="demo-password-1",
+    show_default=True,
+    help="Password of every demo account (local demo only).",
+)
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if users exist.")
 def demo(password: str, seed: int, if_empty: bool) -> None:
@@ -61,7 +65,9 @@ def demo(password: str, seed: int, if_empty: bool) -> None:
         if if_empty:
             click.echo("The database already has data: demo data not loaded again.")
             return
-        raise click.ClickException("The database already has users: demo data loads only into an empty database.")
+        raise click.ClickException(
+            "The database already has users: demo data loads only into an empty database."
+        )
     ctx = DemoContext(rng=random.Random(seed), password=password)
     for module in feature_modules("demo"):
         module.seed(ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from iris.accounts.models import AuditorProfile, Membership, Organisation, OrgStatus, User
@@ -72,19 +72,40 @@ class Factories:
             services=["selection", "placement"] if complete else [], preferred_language="pl"
         )
         if complete:
-            self.session.add_all([
-                RegistrationNumber(organisation_id=org.id, kind=RegistrationKind.KRAZ,
-                                   value=f"KRAZ-{org.id:05d}"),
-                Licence(organisation_id=org.id, licence_type="KRAZ", number=f"{org.id:05d}",
-                        issuer="Marszałek Województwa Łódzkiego", country="PL",
-                        valid_from=date.today() - timedelta(days=365),
-                        valid_to=date.today() + timedelta(days=365), file_sha256="0" * 64,
-                        file_name="kraz.pdf"),
-                Site(organisation_id=org.id, name="Head office", address=org.address or "",
-                     city=org.city or "", country=org.country),
-                Corridor(organisation_id=org.id, origin_country="UA", destination_country="PL",
-                         sectors=["manufacturing"], workers_per_year=120),
-            ])
+            self.session.add_all(
+                [
+                    RegistrationNumber(
+                        organisation_id=org.id,
+                        kind=RegistrationKind.KRAZ,
+                        value=f"KRAZ-{org.id:05d}",
+                    ),
+                    Licence(
+                        organisation_id=org.id,
+                        licence_type="KRAZ",
+                        number=f"{org.id:05d}",
+                        issuer="Marszałek Województwa Łódzkiego",
+                        country="PL",
+                        valid_from=utcnow().date() - timedelta(days=365),
+                        valid_to=utcnow().date() + timedelta(days=365),
+                        file_sha256="0" * 64,
+                        file_name="kraz.pdf",
+                    ),
+                    Site(
+                        organisation_id=org.id,
+                        name="Head office",
+                        address=org.address or "",
+                        city=org.city or "",
+                        country=org.country,
+                    ),
+                    Corridor(
+                        organisation_id=org.id,
+                        origin_country="UA",
+                        destination_country="PL",
+                        sectors=["manufacturing"],
+                        workers_per_year=120,
+                    ),
+                ]
+            )
         self.session.flush()
         return org
 
@@ -101,8 +122,14 @@ class Factories:
             org = self.agency() if kind is OrgKind.AGENCY else self.org(kind)
         self.membership(user, org, role)
         if role in (Role.AUDITOR, Role.LEAD_AUDITOR):
-            self._add(AuditorProfile(user=user, languages=["pl", "uk", "en"],
-                                     countries=["PL", "UA"], iris_trained_on=date.today(),
-                                     approved_at=utcnow()))
+            self._add(
+                AuditorProfile(
+                    user=user,
+                    languages=["pl", "uk", "en"],
+                    countries=["PL", "UA"],
+                    iris_trained_on=utcnow().date(),
+                    approved_at=utcnow(),
+                )
+            )
         self.session.refresh(user)
         return user

@@ -7,6 +7,7 @@ without a token (to test that it is refused).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -41,10 +42,8 @@ class Browser:
     def _fresh_globals(self) -> None:
         # The test's app context outlives requests; a real request starts with empty `g`
         # (Flask-Login and Flask-Babel cache the user and the locale there).
-        try:
+        with contextlib.suppress(RuntimeError):
             g.__dict__.clear()
-        except RuntimeError:
-            pass
 
     def open(self, method: str, url: str, **kw: Any) -> TestResponse:
         self._fresh_globals()

@@ -39,10 +39,17 @@ def password_field(label: object = None) -> PasswordField:
         label or _l("Password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD),
+            ),
             _not_email,
         ],
-        description=_l("At least %(n)s characters. A few unrelated words make a strong password.", n=MIN_PASSWORD),
+        description=_l(
+            "At least %(n)s characters. A few unrelated words make a strong password.",
+            n=MIN_PASSWORD,
+        ),
     )
 
 
@@ -60,9 +67,7 @@ class RegisterForm(FlaskForm):
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
     )
-    agency_name = StringField(
-        _l("Agency legal name"), validators=[DataRequired(), Length(max=300)]
-    )
+    agency_name = StringField(_l("Agency legal name"), validators=[DataRequired(), Length(max=300)])
     country = SelectField(_l("Country of registration"), choices=COUNTRY_CHOICES)
     accept = BooleanField(
         _l("I confirm that I may act for this agency and accept the scheme's terms."),
@@ -83,7 +88,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Colleague's e-mail"), validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(
+        _l("Colleague's e-mail"), validators=[DataRequired(), Email(), Length(max=320)]
+    )
     role = SelectField(_l("Role"), choices=[])
 
     def set_roles(self, roles: tuple[Role, ...]) -> None:

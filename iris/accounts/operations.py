@@ -41,10 +41,15 @@ def register_agency(
         raise AccountError(
             _("An account with this e-mail already exists. Sign in, or reset your password.")
         )
-    user = User(email=email, name=name.strip(), password_hash=security.hash_password(password),
-                locale=locale)
-    org = Organisation(kind=OrgKind.AGENCY, name=agency_name.strip(), country=country,
-                       status=OrgStatus.ACTIVE)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=security.hash_password(password),
+        locale=locale,
+    )
+    org = Organisation(
+        kind=OrgKind.AGENCY, name=agency_name.strip(), country=country, status=OrgStatus.ACTIVE
+    )
     org.agency_profile = AgencyProfile(preferred_language=locale)  # type: ignore[attr-defined]
     db.session.add_all([user, org])
     db.session.add(Membership(user=user, organisation=org, role=Role.AGENCY_ADMIN))
@@ -58,7 +63,10 @@ def send_verification(user: User) -> None:
         VERIFY, {"u": user.public_id, "fp": security.fingerprint(_verified_marker(user))}
     )
     queue_mail(
-        user.email, "verify_email", locale=user.locale, user=user,
+        user.email,
+        "verify_email",
+        locale=user.locale,
+        user=user,
         link=url_for("accounts.verify_email", token=token, _external=True),
         hours=current_app.config["IRIS_TOKEN_MAX_AGE_HOURS"],
     )
@@ -103,7 +111,10 @@ def request_password_reset(email: str) -> None:
         RESET, {"u": user.public_id, "fp": security.fingerprint(_password_marker(user))}
     )
     queue_mail(
-        user.email, "reset_password", locale=user.locale, user=user,
+        user.email,
+        "reset_password",
+        locale=user.locale,
+        user=user,
         link=url_for("accounts.reset_password", token=token, _external=True),
         hours=current_app.config["IRIS_TOKEN_MAX_AGE_HOURS"],
     )
@@ -131,8 +142,10 @@ def authenticate(email: str, password: str) -> User:
     if user is not None and user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise AccountError(
-            _("Too many failed attempts. Try again in %(m)s minutes, or reset your password.",
-              m=minutes)
+            _(
+                "Too many failed attempts. Try again in %(m)s minutes, or reset your password.",
+                m=minutes,
+            )
         )
     if user is None or not security.verify_password(user.password_hash, password):
         if user is not None:
@@ -144,9 +157,7 @@ def authenticate(email: str, password: str) -> User:
     if not user.is_active:
         raise AccountError(_("This account is disabled. Contact the scheme administrator."))
     if not user.is_verified:
-        raise AccountError(
-            _("Please confirm your e-mail address first: use the link we sent you.")
-        )
+        raise AccountError(_("Please confirm your e-mail address first: use the link we sent you."))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -165,13 +176,22 @@ def invite_member(org: Organisation, *, actor: User, email: str, role: Role) -> 
     token = security.random_token()
     days = current_app.config["IRIS_INVITATION_MAX_AGE_DAYS"]
     invitation = Invitation(
-        organisation=org, email=email, role=role, token_digest=security.token_digest(token),
-        invited_by_id=actor.id, expires_at=utcnow() + timedelta(days=days),
+        organisation=org,
+        email=email,
+        role=role,
+        token_digest=security.token_digest(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=days),
     )
     db.session.add(invitation)
     db.session.flush()
     queue_mail(
-        email, "invitation", locale=actor.locale, inviter=actor, org=org, days=days,
+        email,
+        "invitation",
+        locale=actor.locale,
+        inviter=actor,
+        org=org,
+        days=days,
         link=url_for("accounts.accept_invitation", token=token, _external=True),
     )
     return invitation
@@ -193,24 +213,35 @@ def find_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(
-    invitation: Invitation, *, user: User | None, name: str | None = None,
-    password: str | None = None, locale: str = "en",
+    invitation: Invitation,
+    *,
+    user: User | None,
+    name: str | None = None,
+    password: str | None = None,
+    locale: str = "en",
 ) -> User:
     if user is None:
         if find_user(invitation.email) is not None:
             raise AccountError(_("An account with this e-mail exists: sign in to accept."))
-        user = User(email=invitation.email, name=(name or "").strip(),
-                    password_hash=security.hash_password(password or ""), locale=locale,
-                    email_verified_at=utcnow())  # the invitation reached this mailbox
+        user = User(
+            email=invitation.email,
+            name=(name or "").strip(),
+            password_hash=security.hash_password(password or ""),
+            locale=locale,
+            email_verified_at=utcnow(),
+        )  # the invitation reached this mailbox
         db.session.add(user)
     elif user.email != invitation.email:
         raise AccountError(
-            _("This invitation was sent to %(email)s. Sign in with that address to accept it.",
-              email=invitation.email)
+            _(
+                "This invitation was sent to %(email)s. Sign in with that address to accept it.",
+                email=invitation.email,
+            )
         )
     if invitation.role not in user.roles_in(invitation.organisation_id):
-        db.session.add(Membership(user=user, organisation_id=invitation.organisation_id,
-                                  role=invitation.role))
+        db.session.add(
+            Membership(user=user, organisation_id=invitation.organisation_id, role=invitation.role)
+        )
     invitation.accepted_at = utcnow()
     db.session.flush()
     invitation.accepted_by_id = user.id
@@ -224,8 +255,12 @@ def create_scheme_admin(*, email: str, name: str, password: str) -> User:
     if find_user(email) is not None:
         raise ValueError(_("An account with this e-mail already exists."))
     org = scheme_manager()
-    user = User(email=normalise_email(email), name=name, email_verified_at=utcnow(),
-                password_hash=security.hash_password(password))
+    user = User(
+        email=normalise_email(email),
+        name=name,
+        email_verified_at=utcnow(),
+        password_hash=security.hash_password(password),
+    )
     db.session.add(user)
     db.session.add(Membership(user=user, organisation=org, role=Role.SCHEME_ADMIN))
     db.session.flush()
@@ -238,8 +273,12 @@ def scheme_manager() -> Organisation:
         sa.select(Organisation).where(Organisation.kind == OrgKind.SCHEME_MANAGER)
     )
     if org is None:
-        org = Organisation(kind=OrgKind.SCHEME_MANAGER, name="IRIS Scheme Management (IOM)",
-                           country="CH", city="Geneva")
+        org = Organisation(
+            kind=OrgKind.SCHEME_MANAGER,
+            name="IRIS Scheme Management (IOM)",
+            country="CH",
+            city="Geneva",
+        )
         db.session.add(org)
         db.session.flush()
     return org

@@ -86,8 +86,12 @@ def register():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             ops.register_agency(
-                name=form.name.data, email=form.email.data, password=form.password.data,
-                agency_name=form.agency_name.data, country=form.country.data, locale=_locale(),
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                agency_name=form.agency_name.data,
+                country=form.country.data,
+                locale=_locale(),
             )
         except ops.AccountError as exc:
             form.email.errors.append(str(exc))
@@ -104,8 +108,7 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
     try:
         user = ops.user_for_verification(token)
     except TokenError as exc:
-        return render_template("accounts/token_problem.html", message=str(exc),
-                               resend=True), 400
+        return render_template("accounts/token_problem.html", message=str(exc), resend=True), 400
     if form.validate_on_submit():
         ops.verify_email(token)
         db.session.commit()
@@ -169,7 +172,9 @@ def accept_invitation(token: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             accepted = ops.accept_invitation(
-                invitation, user=user, name=getattr(form, "name", None) and form.name.data,
+                invitation,
+                user=user,
+                name=getattr(form, "name", None) and form.name.data,
                 password=getattr(form, "password", None) and form.password.data,
                 locale=_locale(),
             )
@@ -201,8 +206,9 @@ def members(public_id: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         require(can_manage)
         try:
-            ops.invite_member(org, actor=current_user, email=form.email.data,
-                              role=Role(form.role.data))
+            ops.invite_member(
+                org, actor=current_user, email=form.email.data, role=Role(form.role.data)
+            )
         except ops.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -210,9 +216,10 @@ def members(public_id: str):  # type: ignore[no-untyped-def]
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("accounts.members", public_id=org.public_id))
     pending = db.session.scalars(
-        sa.select(Invitation).where(Invitation.organisation_id == org.id,
-                                    Invitation.accepted_at.is_(None))
+        sa.select(Invitation)
+        .where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None))
         .order_by(Invitation.created_at.desc())
     ).all()
-    return render_template("accounts/members.html", org=org, form=form, pending=pending,
-                           can_manage=can_manage)
+    return render_template(
+        "accounts/members.html", org=org, form=form, pending=pending, can_manage=can_manage
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -58,12 +59,13 @@ def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path == "/healthz":
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
-def render_error(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(code: int, message: str | None = None) -> Any:
     from flask import current_app
 
     default = MESSAGES.get(code, MESSAGES[500])
@@ -88,14 +90,18 @@ def _description(exc: HTTPException) -> str | None:
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError) -> Any:
         return render_error(
             400,
-            str(_l("The form has expired or was sent from elsewhere. Reload the page and try again.")),
+            str(
+                _l(
+                    "The form has expired or was sent from elsewhere. Reload the page and try again."
+                )
+            ),
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> Any:
         code = exc.code or 500
         response = render_error(code, _description(exc))
         if code in (405,) and exc.get_response().headers.get("Allow"):
@@ -106,7 +112,11 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(InternalServerError)
-    def _500(exc: InternalServerError):  # type: ignore[no-untyped-def]
-        log.error("unhandled error on %s %s", request.method, request.path,
-                  exc_info=exc.original_exception)
+    def _500(exc: InternalServerError) -> Any:
+        log.error(
+            "unhandled error on %s %s",
+            request.method,
+            request.path,
+            exc_info=exc.original_exception,
+        )
         return render_error(500)

@@ -21,7 +21,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Mapped, mapped_column
 
-from iris.core.db import PublicIdMixin, db, enum_column, utcnow
+from iris.core.db import Model, PublicIdMixin, db, enum_column, utcnow
 from iris.core.jobs import after_commit
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class MailStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(PublicIdMixin, db.Model):
+class OutboxMessage(PublicIdMixin, Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +79,7 @@ def queue_mail(
     db.session.add(msg)
     db.session.flush()
     if msg.status is MailStatus.PENDING:
-        after_commit(db.session(), deliver_pending, current_app._get_current_object())
+        after_commit(db.session(), deliver_pending, current_app._get_current_object())  # type: ignore[attr-defined]
     return msg
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user
@@ -30,9 +30,9 @@ def public(view: F) -> F:
 
 
 def login_required(view: F) -> F:
-    wrapped = _flask_login_required(view)
-    wrapped.iris_access = "login"  # type: ignore[attr-defined]
-    return wrapped  # type: ignore[return-value]
+    wrapped: Any = _flask_login_required(view)
+    wrapped.iris_access = "login"
+    return cast(F, wrapped)
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
@@ -43,10 +43,10 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        protected = login_required(wrapper)
-        protected.iris_access = "roles"  # type: ignore[attr-defined]
-        protected.iris_roles = frozenset(roles)  # type: ignore[attr-defined]
-        return protected
+        protected: Any = login_required(wrapper)
+        protected.iris_access = "roles"
+        protected.iris_roles = frozenset(roles)
+        return cast(F, protected)
 
     return decorator
 

@@ -26,11 +26,39 @@ class NavItem:
 #: The navigation, per role. Items whose endpoint is not registered are skipped, so a
 #: feature adds its entry here and it appears once its view exists.
 NAV: tuple[NavItem, ...] = (
-    NavItem("agencies.profile", _l("Agency profile"), frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})),
-    NavItem("applications.index", _l("Applications"), frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER, Role.APPLICATION_REVIEWER, Role.SCHEME_ADMIN})),
-    NavItem("questionnaires.evidence_register", _l("Evidence"), frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})),
-    NavItem("audits.my_cases", _l("My cases"), frozenset({Role.PLANNER, Role.LEAD_AUDITOR, Role.AUDITOR, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER})),
-    NavItem("complaints.index", _l("Complaints"), frozenset({Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER, Role.PLANNER})),
+    NavItem(
+        "agencies.profile", _l("Agency profile"), frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})
+    ),
+    NavItem(
+        "applications.index",
+        _l("Applications"),
+        frozenset(
+            {Role.AGENCY_ADMIN, Role.AGENCY_MEMBER, Role.APPLICATION_REVIEWER, Role.SCHEME_ADMIN}
+        ),
+    ),
+    NavItem(
+        "questionnaires.evidence_register",
+        _l("Evidence"),
+        frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER}),
+    ),
+    NavItem(
+        "audits.my_cases",
+        _l("My cases"),
+        frozenset(
+            {
+                Role.PLANNER,
+                Role.LEAD_AUDITOR,
+                Role.AUDITOR,
+                Role.TECHNICAL_REVIEWER,
+                Role.DECISION_MAKER,
+            }
+        ),
+    ),
+    NavItem(
+        "complaints.index",
+        _l("Complaints"),
+        frozenset({Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER, Role.PLANNER}),
+    ),
     NavItem("admin.users", _l("Users"), frozenset({Role.SCHEME_ADMIN})),
     NavItem("admin.organisations", _l("Organisations"), frozenset({Role.SCHEME_ADMIN})),
     NavItem("admin.auditors", _l("Auditors"), frozenset({Role.SCHEME_ADMIN})),
@@ -38,9 +66,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("workflowui.diagrams", _l("Lifecycles"), frozenset({Role.SCHEME_ADMIN})),
 )
 
-PUBLIC_NAV: tuple[NavItem, ...] = (
-    NavItem("registry.search", _l("Registry")),
-)
+PUBLIC_NAV: tuple[NavItem, ...] = (NavItem("registry.search", _l("Registry")),)
 
 
 def nav_items() -> list[tuple[str, Any, bool]]:
@@ -49,9 +75,7 @@ def nav_items() -> list[tuple[str, Any, bool]]:
     items: list[NavItem] = [i for i in PUBLIC_NAV if i.endpoint in views]
     if current_user.is_authenticated:
         roles = current_user.all_roles
-        items += [
-            i for i in NAV if i.endpoint in views and (i.roles is None or roles & i.roles)
-        ]
+        items += [i for i in NAV if i.endpoint in views and (i.roles is None or roles & i.roles)]
     return [(url_for(i.endpoint), i.label, request.endpoint == i.endpoint) for i in items]
 
 

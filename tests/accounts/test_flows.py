@@ -25,9 +25,13 @@ def link_in(message) -> str:  # type: ignore[no-untyped-def]
 
 def register(client, email="owner@agency.example.com", **over):  # type: ignore[no-untyped-def]
     data = {
-        "name": "Katarzyna Wiśniewska", "email": email, "password": "a long enough secret",
-        "confirm": "a long enough secret", "agency_name": "Wisła Praca Sp. z o.o.",
-        "country": "PL", "accept": "y",
+        "name": "Katarzyna Wiśniewska",
+        "email": email,
+        "password": "a long enough secret",
+        "confirm": "a long enough secret",
+        "agency_name": "Wisła Praca Sp. z o.o.",
+        "country": "PL",
+        "accept": "y",
     }
     data.update(over)
     return client.post("/register", data)
@@ -104,8 +108,9 @@ def test_repeated_failures_lock_the_account_for_a_while(app, client, make):
 def test_login_is_rate_limited_per_address(client):
     token = client.csrf_token("/login")
     codes = [
-        client.post("/login", {"email": "x@example.com", "password": "p", "csrf_token": token})
-        .status_code
+        client.post(
+            "/login", {"email": "x@example.com", "password": "p", "csrf_token": token}
+        ).status_code
         for _ in range(11)
     ]
     assert codes[:10] == [200] * 10
@@ -118,8 +123,11 @@ def test_password_reset_works_once(client, make, outbox):
     resp = client.post("/password/forgot", {"email": user.email})
     assert "If an account exists for forgetful@agency.example.com" in text_of(resp)
     link = link_in(outbox(user.email)[-1])
-    resp = client.post(link, {"password": "a brand new secret", "confirm": "a brand new secret"},
-                       follow_redirects=True)
+    resp = client.post(
+        link,
+        {"password": "a brand new secret", "confirm": "a brand new secret"},
+        follow_redirects=True,
+    )
     assert "Your password has been changed" in text_of(resp)
     assert "Welcome back" in text_of(sign_in(client, user.email, "a brand new secret"))
     client.logout()
@@ -150,14 +158,20 @@ def test_agency_admin_invites_a_colleague_who_joins(client, login_as, outbox, db
     admin = login_as(Role.AGENCY_ADMIN)
     org = admin.memberships[0].organisation
     url = f"/organisations/{org.public_id}/members"
-    resp = client.post(url, {"email": "colleague@agency.example.com", "role": "agency_member"},
-                       follow_redirects=True)
+    resp = client.post(
+        url,
+        {"email": "colleague@agency.example.com", "role": "agency_member"},
+        follow_redirects=True,
+    )
     assert "Invitation sent to colleague@agency.example.com" in text_of(resp)
     link = link_in(outbox("colleague@agency.example.com")[-1])
 
     client.logout()
-    resp = client.post(link, {"name": "Jan Nowak", "password": "colleague secret 1",
-                              "confirm": "colleague secret 1"}, follow_redirects=True)
+    resp = client.post(
+        link,
+        {"name": "Jan Nowak", "password": "colleague secret 1", "confirm": "colleague secret 1"},
+        follow_redirects=True,
+    )
     assert f"Welcome to {org.name}" in text_of(resp)
     joined = db_session.scalar(sa.select(User).where(User.email == "colleague@agency.example.com"))
     assert joined.roles_in(org) == {Role.AGENCY_MEMBER}
@@ -169,8 +183,10 @@ def test_agency_admin_invites_a_colleague_who_joins(client, login_as, outbox, db
 def test_expired_invitation_is_refused(client, login_as, outbox, app):
     admin = login_as(Role.AGENCY_ADMIN)
     org = admin.memberships[0].organisation
-    client.post(f"/organisations/{org.public_id}/members",
-                {"email": "slow@agency.example.com", "role": "agency_member"})
+    client.post(
+        f"/organisations/{org.public_id}/members",
+        {"email": "slow@agency.example.com", "role": "agency_member"},
+    )
     link = link_in(outbox("slow@agency.example.com")[-1])
     client.logout()
     days = app.config["IRIS_INVITATION_MAX_AGE_DAYS"]
@@ -192,8 +208,14 @@ def test_member_cannot_invite_and_outsider_cannot_see_members(client, make, logi
     client.logout()
     login_as(Role.AGENCY_ADMIN)  # of another agency
     assert client.get(url).status_code == 404
-    assert db_session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
-        Membership.organisation_id == org.id)) == 1
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == org.id)
+        )
+        == 1
+    )
 
 
 def test_sign_out_ends_the_session(client, login_as):

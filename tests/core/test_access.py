@@ -19,8 +19,13 @@ def _rules(app) -> list[Rule]:  # type: ignore[no-untyped-def]
 def _url(rule: Rule) -> str:
     values = {}
     for arg in rule.arguments:
-        conv = rule._converters[arg]  # noqa: SLF001
-        values[arg] = 1 if type(conv).__name__ in ("IntegerConverter", "NumberConverter") else "x1"
+        conv = rule._converters[arg]
+        if hasattr(conv, "items"):  # any(...): one of its values
+            values[arg] = sorted(conv.items)[0]
+        elif type(conv).__name__ in ("IntegerConverter", "NumberConverter"):
+            values[arg] = 1
+        else:
+            values[arg] = "x1"
     url = rule.build(values, append_unknown=False)
     assert url is not None
     return url[1]

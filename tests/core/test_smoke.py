@@ -27,8 +27,9 @@ def test_login_as_shows_the_users_name(client, login_as):
 
 
 def test_each_test_starts_with_an_empty_database(make, db_session):
-    from iris.accounts.models import User
     import sqlalchemy as sa
+
+    from iris.accounts.models import User
 
     before = db_session.scalar(sa.select(sa.func.count()).select_from(User))
     make.user()
