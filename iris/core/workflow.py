@@ -634,3 +634,49 @@ def tick(now: datetime | None = None, *, session: Session | None = None) -> Tick
                 else:
                     result.fired.append((name, subject.id, row.trigger))
     return result
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def state_mismatches(session: Session | None = None) -> list[str]:
+    """Subjects whose state is not where their history ends: changed behind the engine."""
+    session = session if session is not None else db.session()
+    out: list[str] = []
+    for name, cls in sorted(SUBJECTS.items()):
+        last = (
+            sa.select(
+                TransitionRecord.subject_id,
+                sa.func.max(TransitionRecord.seq).label("seq"),
+            )
+            .where(TransitionRecord.subject_type == name)
+            .group_by(TransitionRecord.subject_id)
+            .subquery()
+        )
+        ends = (
+            sa.select(TransitionRecord.subject_id, TransitionRecord.to_state)
+            .join(
+                last,
+                sa.and_(
+                    TransitionRecord.subject_id == last.c.subject_id,
+                    TransitionRecord.seq == last.c.seq,
+                ),
+            )
+            .where(TransitionRecord.subject_type == name)
+            .subquery()
+        )
+        model: Any = cls
+        rows = session.execute(
+            sa.select(model.id, model.state, ends.c.to_state)
+            .outerjoin(ends, ends.c.subject_id == model.id)
+            .where(sa.or_(ends.c.to_state.is_(None), ends.c.to_state != model.state))
+            .order_by(model.id)
+        )
+        for subject_id, state, to_state in rows:
+            if to_state is None:
+                out.append(f"{name} #{subject_id}: in state {state} with no history")
+            else:
+                out.append(
+                    f"{name} #{subject_id}: in state {state}, its history ends in {to_state}"
+                )
+    return out

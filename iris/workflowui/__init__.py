@@ -1,0 +1,1 @@
+"""The shared workflow UI: one POST route for every step, the lifecycle diagrams."""
