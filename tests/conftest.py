@@ -62,6 +62,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
             "SERVER_NAME": "localhost",
             "IRIS_STORAGE_DIR": str(files / "storage"),
             "IRIS_SIGNING_KEY_DIR": str(files / "keys"),
+            "IRIS_SIGNING_AUTOGENERATE": True,  # a key ring is made on the first issuance
             "IRIS_SMTP_URL": "",
             "RATELIMIT_ENABLED": True,  # in memory; reset before every test
             "SESSION_COOKIE_SECURE": False,

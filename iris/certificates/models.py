@@ -49,6 +49,15 @@ class Certificate(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
     status_changed_at: Mapped[datetime | None]
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
 
+    # Issuance (iris/certificates/operations.py): the facts as signed, the credential (a
+    # compact JWS over them) and the PDF (stored by sha256 in the file store).
+    standard_version: Mapped[str | None] = mapped_column(sa.String(20))
+    #: the second language printed on the certificate (pl, uk, ru; en when none)
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    facts: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    credential: Mapped[str | None] = mapped_column(sa.Text)
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+
     agency: Mapped[Organisation] = relationship(foreign_keys=[agency_id])
     audit_company: Mapped[Organisation] = relationship(foreign_keys=[audit_company_id])
     case: Mapped[Any] = relationship("CertificationCase", foreign_keys=[case_id])
@@ -74,3 +83,21 @@ class Certificate(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.number} {self.state}>"
+
+
+class CertificateCounter(db.Model):
+    """The last sequence number used per country and year: gap-free certificate numbers.
+
+    :func:`iris.certificates.operations.allocate_number` increments the row with an UPDATE
+    inside the grant's transaction: on PostgreSQL the UPDATE holds the row lock until the
+    grant commits or rolls back (a concurrent grant waits, then sees the new value), on
+    SQLite the database write lock does the same. A rolled-back grant gives its number back.
+    """
+
+    __tablename__ = "certificate_counters"
+
+    country: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("last_sequence >= 0", name="sequence_not_negative"),)

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (sentences of the certificate's text are kept whole)
 """The certificate's fixed wording in English and the agency's language (pl, uk, ru).
 
 A certificate is printed in two languages at once, English and the holder's, so its text

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from iris.certificates.models import Certificate
-from iris.certificates.numbering import format_number
 from iris.core.dates import add_months, add_years
 from iris.core.workflow import Firing, bind, fire
 from workflows.certificate import CertificateState
@@ -26,11 +25,10 @@ wf = bind("certificate")
 
 
 def next_number(session: Session, country: str, year: int) -> str:
-    prefix = f"IRIS-{country}-{year:04d}-"
-    taken = session.scalar(
-        sa.select(sa.func.count()).where(Certificate.number.startswith(prefix, autoescape=True))
-    )
-    return format_number(country, year, int(taken or 0) + 1)
+    # gap-free and safe under concurrent grants: a counter row locked by the grant
+    from iris.certificates.operations import allocate_number
+
+    return allocate_number(session, country, year)
 
 
 def certify(case: Any, *, actor: Any, now: datetime, session: Session) -> Certificate:
@@ -41,16 +39,10 @@ def certify(case: Any, *, actor: Any, now: datetime, session: Session) -> Certif
         cert.next_surveillance_due = surveillance_due(now)
         return cert
     old = case.certificate if case.audit_type is AuditType.RECERTIFICATION else None
-    cert = Certificate(
-        number=next_number(session, case.agency.country, now.year),
-        agency_id=case.agency_id,
-        audit_company_id=case.audit_company_id,
-        case_id=case.id,
-        replaces_id=old.id if old is not None else None,
-        original_issued_at=old.original_issued_at if old is not None else now,
-    )
-    cert.case = case
-    fire(cert, "issue", actor, now=now, session=session)
+    # number, the ``issue`` step, the signed credential and the PDF (certificates feature)
+    from iris.certificates.operations import issue_certificate
+
+    cert = issue_certificate(case, actor=actor, now=now, session=session, replaces=old)
     if old is not None:
         fire(old, "supersede", actor, now=now, session=session)
     case.certificate = cert

@@ -1,0 +1,230 @@
+"""Keep each certificate's registry entry in step with the certificate, in the same transaction.
+
+A SQLAlchemy ``after_flush`` listener collects the certificates touched by the flush (a
+certificate row written, or a certificate transition record appended by the workflow
+engine) and rebuilds their :class:`~iris.registry.models.RegistryEntry` rows on the same
+connection. So every status change — suspension, restoration, withdrawal, expiry,
+supersession, cancellation — is in the registry exactly when its transaction commits, and
+vanishes with it on rollback; no channel can show a change that did not happen.
+
+The entry's public document prefers the facts frozen and signed at issuance (the certified
+scope, not the agency's profile as edited since); a certificate without them (created
+before issuance was wired, or by a test) falls back to the organisation's current data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from iris.registry.text import digits, fold
+
+SUBJECT = "certificate"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    from iris.certificates.models import Certificate
+    from iris.core.history import TransitionRecord
+
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Certificate) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, TransitionRecord) and obj.subject_type == SUBJECT:
+            ids.add(obj.subject_id)
+    if ids:
+        refresh_entries(session.connection(), ids)
+
+
+def _tables() -> dict[str, sa.Table]:
+    from iris.core.db import db
+
+    t = db.metadata.tables
+    return {
+        "cert": t["certificates"],
+        "org": t["organisations"],
+        "profile": t["agency_profiles"],
+        "reg": t["registration_numbers"],
+        "corridor": t["corridors"],
+        "site": t["sites"],
+        "record": t["transition_records"],
+        "entry": t["registry_entries"],
+    }
+
+
+def _live_facts(conn: sa.Connection, t: dict[str, sa.Table], cert: Any) -> dict[str, Any]:
+    """The public facts from the organisation's current data (no frozen facts on the row)."""
+    org = conn.execute(sa.select(t["org"]).where(t["org"].c.id == cert.agency_id)).one()
+    company = conn.execute(
+        sa.select(t["org"].c.name, t["org"].c.country).where(t["org"].c.id == cert.audit_company_id)
+    ).one()
+    profile = conn.execute(
+        sa.select(t["profile"]).where(t["profile"].c.organisation_id == cert.agency_id)
+    ).first()
+    regs = conn.execute(
+        sa.select(t["reg"].c.kind, t["reg"].c.value).where(
+            t["reg"].c.organisation_id == cert.agency_id
+        )
+    ).all()
+    corridors = conn.execute(
+        sa.select(t["corridor"].c.origin_country, t["corridor"].c.destination_country)
+        .where(t["corridor"].c.organisation_id == cert.agency_id)
+        .order_by(t["corridor"].c.origin_country, t["corridor"].c.destination_country)
+    ).all()
+    return {
+        "number": cert.number,
+        "holder": {
+            "name": org.name,
+            "trade_names": list(profile.trade_names or []) if profile else [],
+            "country": org.country,
+            "city": org.city or "",
+            "registration_numbers": {str(k).upper(): v for k, v in regs},
+        },
+        "scope": {
+            "corridors": [{"origin": o, "destination": d, "sectors": []} for o, d in corridors],
+            "services": list(profile.services or []) if profile else [],
+            "sites": [],
+        },
+        "audit_company": {"name": company.name, "country": company.country},
+        "standard": {"name": "IRIS Standard", "version": cert.standard_version or ""},
+        "issued_at": _day(cert.issued_at),
+        "original_issued_at": _day(cert.original_issued_at or cert.issued_at),
+        "expires_at": _day(cert.expires_at),
+    }
+
+
+def _history(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        payload = r.payload or {}
+        item: dict[str, Any] = {
+            "at": _iso(r.at),
+            "event": r.trigger,
+            "from": r.from_state,
+            "to": r.to_state,
+        }
+        if payload.get("reason_code"):
+            item["reason_code"] = payload["reason_code"]
+        if payload.get("superseded_by"):
+            item["superseded_by"] = payload["superseded_by"]
+        out.append(item)
+    return out
+
+
+def build_document(
+    cert: Any, facts: dict[str, Any], history: list[dict[str, Any]], base_url: str
+) -> dict[str, Any]:
+    holder = facts["holder"]
+    return {
+        "number": cert.number,
+        "status": str(cert.state),
+        "status_changed_at": _iso(cert.status_changed_at),
+        "holder": {
+            "name": holder["name"],
+            "trade_names": holder.get("trade_names", []),
+            "country": holder["country"],
+            "city": holder.get("city", ""),
+            "registration_numbers": holder.get("registration_numbers", {}),
+        },
+        "scope": facts.get("scope", {}),
+        "audit_company": facts["audit_company"],
+        "standard": facts["standard"],
+        "issued_at": facts.get("issued_at"),
+        "original_issued_at": facts.get("original_issued_at"),
+        "expires_at": _day(cert.expires_at) or facts.get("expires_at"),
+        "last_surveillance_at": _day(cert.last_surveillance_at),
+        "next_surveillance_due": cert.next_surveillance_due.isoformat()
+        if cert.next_surveillance_due
+        else None,
+        "suspension_ends_at": _day(cert.suspension_ends_at),
+        "history": history,
+        "verify_url": facts.get("verify_url") or f"{base_url}/verify/{cert.number}",
+        "credential": cert.credential,
+    }
+
+
+def _base_url() -> str:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return str(current_app.config.get("IRIS_BASE_URL", "")).rstrip("/")
+    return ""
+
+
+def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
+    """Rebuild the registry entries of the certificates ``ids`` on ``conn``."""
+    ids = sorted(set(ids))
+    t = _tables()
+    certs = conn.execute(sa.select(t["cert"]).where(t["cert"].c.id.in_(ids))).all()
+    records = conn.execute(
+        sa.select(t["record"])
+        .where(t["record"].c.subject_type == SUBJECT, t["record"].c.subject_id.in_(ids))
+        .order_by(t["record"].c.subject_id, t["record"].c.seq)
+    ).all()
+    by_cert: dict[int, list[Any]] = {}
+    for r in records:
+        by_cert.setdefault(r.subject_id, []).append(r)
+    base_url = _base_url()
+    rows = []
+    for cert in certs:
+        if cert.state is None:
+            continue
+        facts = cert.facts or _live_facts(conn, t, cert)
+        history = by_cert.get(cert.id, [])
+        document = build_document(cert, facts, _history(history), base_url)
+        holder = document["holder"]
+        regs = [str(v) for v in holder["registration_numbers"].values()]
+        words = [holder["name"], *holder["trade_names"], holder["city"], cert.number, *regs]
+        words += [digits(v) for v in regs]
+        corridors = document["scope"].get("corridors", [])
+        destinations = sorted({c["destination"] for c in corridors})
+        rows.append(
+            {
+                "certificate_id": cert.id,
+                "number": cert.number,
+                "state": str(cert.state),
+                "name": holder["name"][:300],
+                "country": holder["country"],
+                "city": (holder["city"] or "")[:200],
+                "destinations": "," + "".join(f"{d}," for d in destinations),
+                "audit_company_id": cert.audit_company_id,
+                "audit_company_name": document["audit_company"]["name"][:300],
+                "search_text": " " + fold(" ".join(words)) + " ",
+                "issued_on": document["issued_at"],
+                "expires_on": document["expires_at"],
+                "status_changed_at": cert.status_changed_at,
+                "last_change_id": max((r.id for r in history), default=0),
+                "document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            }
+        )
+    conn.execute(t["entry"].delete().where(t["entry"].c.certificate_id.in_(ids)))
+    if rows:
+        conn.execute(t["entry"].insert(), rows)
+
+
+def rebuild_all(conn: sa.Connection, batch: int = 1000) -> int:
+    """Rebuild every entry (after a restore or a data migration); returns the count."""
+    t = _tables()
+    ids = [row[0] for row in conn.execute(sa.select(t["cert"].c.id).order_by(t["cert"].c.id))]
+    for start in range(0, len(ids), batch):
+        refresh_entries(conn, ids[start : start + batch])
+    return len(ids)
