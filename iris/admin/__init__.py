@@ -1,0 +1,1 @@
+"""Scheme administration: users, organisations, auditors and the local mail outbox."""
