@@ -28,6 +28,7 @@ FEATURES = (
     "questionnaires",
     "applications",
     "audits",
+    "fieldwork",
     "certificates",
     "complaints",
     "registry",

@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "IRIS_SMTP_URL": "",
     "IRIS_BASE_URL": "http://127.0.0.1:5000",
     "IRIS_PAGE_SIZE": 25,
+    # audits (fieldwork): interviews needed = ceil(sqrt(workers placed a year)) within min..max
+    "IRIS_INTERVIEW_MIN": 3,
+    "IRIS_INTERVIEW_MAX": 25,
+    #: points per criterion rating for the audit score ("not applicable" is excluded)
+    "IRIS_AUDIT_POINTS": "conforming:1,observation:1,minor:0.5,major:0,critical:0",
 }
 
 

@@ -21,13 +21,17 @@ class NavItem:
     endpoint: str
     label: Any
     roles: frozenset[Role] | None = None  # None: every signed-in user
+    description: Any = None
 
 
 #: The navigation, per role. Items whose endpoint is not registered are skipped, so a
 #: feature adds its entry here and it appears once its view exists.
 NAV: tuple[NavItem, ...] = (
     NavItem(
-        "agencies.profile", _l("Agency profile"), frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})
+        "agencies.profile",
+        _l("Agency profile"),
+        frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER}),
+        _l("Your agency's registration numbers, licences, sites, corridors and sub-agents."),
     ),
     NavItem(
         "applications.index",
@@ -35,11 +39,13 @@ NAV: tuple[NavItem, ...] = (
         frozenset(
             {Role.AGENCY_ADMIN, Role.AGENCY_MEMBER, Role.APPLICATION_REVIEWER, Role.SCHEME_ADMIN}
         ),
+        _l("Applications for certification and where each one stands."),
     ),
     NavItem(
         "questionnaires.evidence_register",
         _l("Evidence"),
         frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER}),
+        _l("The documents behind your answers, with their validity dates."),
     ),
     NavItem(
         "audits.my_cases",
@@ -53,30 +59,62 @@ NAV: tuple[NavItem, ...] = (
                 Role.DECISION_MAKER,
             }
         ),
+        _l("The certification cases assigned to you, with their next due dates."),
     ),
     NavItem(
         "complaints.index",
         _l("Complaints"),
         frozenset({Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER, Role.PLANNER}),
+        _l("Concerns raised by workers and the public, and their investigation."),
     ),
-    NavItem("admin.users", _l("Users"), frozenset({Role.SCHEME_ADMIN})),
-    NavItem("admin.organisations", _l("Organisations"), frozenset({Role.SCHEME_ADMIN})),
-    NavItem("admin.auditors", _l("Auditors"), frozenset({Role.SCHEME_ADMIN})),
-    NavItem("admin.outbox", _l("Outbox"), frozenset({Role.SCHEME_ADMIN})),
-    NavItem("workflowui.diagrams", _l("Lifecycles"), frozenset({Role.SCHEME_ADMIN})),
+    NavItem(
+        "admin.users",
+        _l("Users"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("People with an account, their roles, and who may sign in."),
+    ),
+    NavItem(
+        "admin.organisations",
+        _l("Organisations"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Agencies and audit companies; approve or suspend audit companies."),
+    ),
+    NavItem(
+        "admin.auditors",
+        _l("Auditors"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Auditors' languages, countries and IRIS training; approve auditors."),
+    ),
+    NavItem(
+        "admin.outbox",
+        _l("Outbox"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Mail the service has written, when no mail server is configured."),
+    ),
+    NavItem(
+        "workflowui.diagrams",
+        _l("Lifecycles"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Every lifecycle's states and transitions, drawn from the code."),
+    ),
 )
 
 PUBLIC_NAV: tuple[NavItem, ...] = (NavItem("registry.search", _l("Registry")),)
 
 
-def nav_items() -> list[tuple[str, Any, bool]]:
-    """(url, label, active) for the current user."""
+def nav_entries() -> list[NavItem]:
+    """The navigation items the current user may use."""
     views = current_app.view_functions
     items: list[NavItem] = [i for i in PUBLIC_NAV if i.endpoint in views]
     if current_user.is_authenticated:
         roles = current_user.all_roles
         items += [i for i in NAV if i.endpoint in views and (i.roles is None or roles & i.roles)]
-    return [(url_for(i.endpoint), i.label, request.endpoint == i.endpoint) for i in items]
+    return items
+
+
+def nav_items() -> list[tuple[str, Any, bool]]:
+    """(url, label, active) for the current user."""
+    return [(url_for(i.endpoint), i.label, request.endpoint == i.endpoint) for i in nav_entries()]
 
 
 def register(app: Flask) -> None:
@@ -84,6 +122,7 @@ def register(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {
             "nav_items": nav_items,
+            "nav_entries": nav_entries,
             "locale_names": LOCALE_NAMES,
             "current_locale": str(get_locale() or "en"),
             "locales": app.config["IRIS_LOCALES"],

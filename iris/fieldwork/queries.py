@@ -1,0 +1,470 @@
+"""Reading the audit: who may see what, the criteria to assess, scores, the auditor queue.
+
+Access, in one place:
+
+- :func:`case_roles` — the user's relation to a case: ``team`` (on the audit team),
+  ``confirmed`` (a team member who confirmed the conflict-of-interest declaration),
+  ``planner``, ``reviewer`` (technical reviewer of the company), ``decider`` (decision
+  maker of the company), ``agency`` (a member of the audited agency).
+- :func:`can_see_case` — anyone with a relation; others get 404 (an auditor not on the
+  team does not learn that the case exists).
+- :func:`can_see_content` — the answers, evidence, ratings and findings: the team (once
+  confirmed), the company's technical reviewer and decision maker.
+- :func:`can_see_interviews` — the team (once confirmed) and the company's decision maker
+  only; never the agency, never the technical reviewer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from iris.accounts.models import Organisation, User
+from iris.audits.models import (
+    ACTION_GRADES,
+    CertificationCase,
+    Finding,
+    FindingStatus,
+    TeamMember,
+)
+from iris.core.db import db
+from iris.fieldwork.models import (
+    CriterionAssessment,
+    Fieldwork,
+    FindingEvent,
+    InformationRequest,
+    Rating,
+    SiteVisit,
+    WorkerInterview,
+)
+from workflows.certification import CaseState
+from workflows.roles import Role
+
+AGENCY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER})
+CLOSED_FINDING = (FindingStatus.PLAN_ACCEPTED, FindingStatus.VERIFIED_CLOSED)
+#: states in which the team records the audit
+RECORDING_STATES = (CaseState.STAGE1, CaseState.STAGE2)
+
+
+# --------------------------------------------------------------------------- access
+
+
+def case_roles(user: Any, case: CertificationCase) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    out: set[str] = set()
+    for m in case.team:
+        if m.user_id == user.id:
+            out.add("team")
+            if m.coi_confirmed_at is not None:
+                out.add("confirmed")
+            if m.team_role.value == "lead":
+                out.add("lead")
+    company = user.roles_in(case.audit_company_id)
+    if Role.PLANNER in company:
+        out.add("planner")
+    if Role.TECHNICAL_REVIEWER in company:
+        out.add("reviewer")
+    if Role.DECISION_MAKER in company:
+        out.add("decider")
+    if user.roles_in(case.agency_id) & AGENCY_ROLES:
+        out.add("agency")
+    return out
+
+
+def can_see_case(user: Any, case: CertificationCase) -> bool:
+    return bool(case_roles(user, case))
+
+
+def can_see_content(user: Any, case: CertificationCase) -> bool:
+    return bool(case_roles(user, case) & {"confirmed", "reviewer", "decider"})
+
+
+def can_see_interviews(user: Any, case: CertificationCase) -> bool:
+    return bool(case_roles(user, case) & {"confirmed", "decider"})
+
+
+def can_record(user: Any, case: CertificationCase) -> bool:
+    """Rate criteria, record visits and interviews, raise findings: the confirmed team."""
+    return "confirmed" in case_roles(user, case) and case.state in RECORDING_STATES
+
+
+def is_agency_side(user: Any, case: CertificationCase) -> bool:
+    return "agency" in case_roles(user, case)
+
+
+def case_by_public_id(public_id: str) -> CertificationCase | None:
+    return db.session.scalar(
+        sa.select(CertificationCase)
+        .where(CertificationCase.public_id == public_id)
+        .options(selectinload(CertificationCase.team).selectinload(TeamMember.user))
+    )
+
+
+# --------------------------------------------------------------------------- questionnaire
+
+
+def response_of(case: CertificationCase) -> Any | None:
+    """The self-assessment of the case's application (None for follow-up audits)."""
+    if case.application_id is None:
+        return None
+    from iris.questionnaires.models import Response
+
+    return db.session.scalar(
+        sa.select(Response)
+        .where(Response.application_id == case.application_id)
+        .options(selectinload(Response.links))
+    )
+
+
+def definition_of(case: CertificationCase, response: Any | None = None) -> Any | None:
+    """The questionnaire version the audit assesses against: the response's own version,
+    else the newest published one (follow-up audits); None when nothing is published."""
+    if response is None:
+        response = response_of(case)
+    if response is not None:
+        return response.definition
+    from iris.questionnaires.operations import latest_published
+
+    version = latest_published()
+    return version.parsed if version is not None else None
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    section: str
+    code: str
+    title: Any  # {locale: text}
+
+
+def criteria_of(definition: Any | None) -> list[CriterionRow]:
+    if definition is None:
+        return []
+    return [
+        CriterionRow(s.code, c.code, c.title) for s in definition.sections for c in s.criteria
+    ]
+
+
+def assessments_of(case_id: int) -> dict[str, CriterionAssessment]:
+    rows = db.session.scalars(
+        sa.select(CriterionAssessment)
+        .where(CriterionAssessment.case_id == case_id)
+        .options(selectinload(CriterionAssessment.documents))
+    )
+    return {a.criterion: a for a in rows}
+
+
+def fieldwork_of(case: CertificationCase) -> Fieldwork | None:
+    return db.session.get(Fieldwork, case.id)
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def criteria_gaps(case: CertificationCase) -> list[str]:
+    """Criteria of the case's questionnaire version not yet rated."""
+    rated = set(
+        db.session.scalars(
+            sa.select(CriterionAssessment.criterion).where(CriterionAssessment.case_id == case.id)
+        )
+    )
+    return [c.code for c in criteria_of(definition_of(case)) if c.code not in rated]
+
+
+def workers_placed(agency_id: int) -> int:
+    from iris.agencies.models import Corridor
+
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Corridor.workers_per_year), 0)).where(
+            Corridor.organisation_id == agency_id
+        )
+    )
+    return int(total or 0)
+
+
+def sampling_minimum(workers: int) -> int:
+    """Interviews needed: the square root of the workers placed a year, rounded up, within
+    ``IRIS_INTERVIEW_MIN`` and ``IRIS_INTERVIEW_MAX`` (none when nobody was placed)."""
+    if workers <= 0:
+        return 0
+    low = int(current_app.config["IRIS_INTERVIEW_MIN"])
+    high = int(current_app.config["IRIS_INTERVIEW_MAX"])
+    return max(low, min(high, math.ceil(math.sqrt(workers))))
+
+
+def interview_count(case_id: int) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(WorkerInterview.id)).where(WorkerInterview.case_id == case_id)
+        )
+        or 0
+    )
+
+
+def interview_gaps(case: CertificationCase) -> list[str]:
+    from flask_babel import gettext as _
+
+    gaps: list[str] = []
+    needed = sampling_minimum(workers_placed(case.agency_id))
+    done = interview_count(case.id)
+    if done < needed:
+        gaps.append(
+            _(
+                "%(done)d of the %(needed)d worker interviews required for the workers placed",
+                done=done,
+                needed=needed,
+            )
+        )
+    visits = db.session.scalar(
+        sa.select(sa.func.count(SiteVisit.id)).where(SiteVisit.case_id == case.id)
+    )
+    if not visits:
+        gaps.append(_("no site visit recorded"))
+    return gaps
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def rating_points() -> dict[Rating, float | None]:
+    """Points per rating from ``IRIS_AUDIT_POINTS`` ("conforming:1,observation:1,...");
+    "not applicable" is always excluded."""
+    raw = str(current_app.config["IRIS_AUDIT_POINTS"])
+    points: dict[Rating, float | None] = {Rating.NOT_APPLICABLE: None}
+    for part in raw.split(","):
+        name, _sep, value = part.partition(":")
+        if name.strip() in Rating.__members__.values() and value.strip():
+            points[Rating(name.strip())] = float(value)
+    for r in Rating:
+        points.setdefault(r, 0.0)
+    return points
+
+
+@dataclass
+class PrincipleScore:
+    code: str
+    title: Any
+    declared: float | None  # the agency's self-assessment
+    verified: float | None  # the audit's ratings
+    rated: int = 0
+    total: int = 0
+
+    @property
+    def gap(self) -> float | None:
+        if self.declared is None or self.verified is None:
+            return None
+        return self.declared - self.verified
+
+
+@dataclass
+class Scores:
+    principles: list[PrincipleScore] = field(default_factory=list)
+    declared: float | None = None
+    verified: float | None = None
+
+
+def scores(
+    definition: Any | None, response: Any | None, assessments: dict[str, CriterionAssessment]
+) -> Scores:
+    """Audit score per principle (mean points of its rated, applicable criteria) and overall
+    (mean over every rated, applicable criterion), beside the self-assessment's."""
+    out = Scores()
+    if definition is None:
+        return out
+    points = rating_points()
+    declared = response.score if response is not None else None
+    earned = counted = 0.0
+    for s in definition.sections:
+        sec_points = [
+            points[assessments[c.code].rating] for c in s.criteria if c.code in assessments
+        ]
+        applicable = [p for p in sec_points if p is not None]
+        verified = sum(applicable) / len(applicable) if applicable else None
+        earned += sum(applicable)
+        counted += len(applicable)
+        decl = None
+        if declared is not None:
+            try:
+                decl = declared.section(s.code).score
+            except StopIteration:
+                decl = None
+        out.principles.append(
+            PrincipleScore(s.code, s.title, decl, verified, len(sec_points), len(s.criteria))
+        )
+    out.verified = earned / counted if counted else None
+    out.declared = declared.overall if declared is not None else None
+    return out
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def is_overdue(finding: Finding, now: datetime) -> bool:
+    return (
+        finding.grade in ACTION_GRADES
+        and finding.due_at is not None
+        and finding.due_at < now
+        and finding.status not in CLOSED_FINDING
+    )
+
+
+def findings_of(case_id: int) -> list[Finding]:
+    return list(
+        db.session.scalars(
+            sa.select(Finding).where(Finding.case_id == case_id).order_by(Finding.id)
+        )
+    )
+
+
+def finding_events(finding_ids: list[int]) -> dict[int, list[FindingEvent]]:
+    out: dict[int, list[FindingEvent]] = {i: [] for i in finding_ids}
+    if not finding_ids:
+        return out
+    rows = db.session.scalars(
+        sa.select(FindingEvent)
+        .where(FindingEvent.finding_id.in_(finding_ids))
+        .options(selectinload(FindingEvent.actor), selectinload(FindingEvent.document))
+        .order_by(FindingEvent.id)
+    )
+    for e in rows:
+        out[e.finding_id].append(e)
+    return out
+
+
+def finding_by_public_id(public_id: str) -> Finding | None:
+    return db.session.scalar(sa.select(Finding).where(Finding.public_id == public_id))
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def threads_of(case_id: int) -> dict[str, list[InformationRequest]]:
+    out: dict[str, list[InformationRequest]] = {}
+    rows = db.session.scalars(
+        sa.select(InformationRequest)
+        .where(InformationRequest.case_id == case_id)
+        .options(
+            selectinload(InformationRequest.author), selectinload(InformationRequest.document)
+        )
+        .order_by(InformationRequest.id)
+    )
+    for r in rows:
+        out.setdefault(r.answer_key, []).append(r)
+    return out
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@dataclass
+class QueueRow:
+    case: CertificationCase
+    agency_name: str
+    next_due: datetime | None
+    overdue: int
+    my_role: str
+
+
+@dataclass
+class Page:
+    rows: list[QueueRow]
+    page: int
+    pages: int
+    total: int
+
+
+def _queue_filter(user: Any) -> Any:
+    company_ids = [
+        m.organisation_id
+        for m in user.memberships
+        if m.role in (Role.PLANNER, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER)
+    ]
+    on_team = sa.select(TeamMember.case_id).where(TeamMember.user_id == user.id)
+    cond = CertificationCase.id.in_(on_team)
+    if company_ids:
+        cond = sa.or_(cond, CertificationCase.audit_company_id.in_(company_ids))
+    return cond
+
+
+def my_cases(user: Any, page: int = 1, *, now: datetime) -> Page:
+    """The user's cases, newest activity first: 3 queries whatever the number of rows."""
+    size = int(current_app.config["IRIS_PAGE_SIZE"])
+    cond = _queue_filter(user)
+    total = int(
+        db.session.scalar(sa.select(sa.func.count(CertificationCase.id)).where(cond)) or 0
+    )
+    pages = max(1, math.ceil(total / size))
+    page = min(max(1, page), pages)
+    open_due = (
+        sa.select(
+            Finding.case_id.label("case_id"),
+            sa.func.min(Finding.due_at).label("next_due"),
+            sa.func.sum(sa.case((Finding.due_at < now, 1), else_=0)).label("overdue"),
+        )
+        .where(
+            Finding.grade.in_(ACTION_GRADES),
+            Finding.status.not_in(CLOSED_FINDING),
+            Finding.due_at.is_not(None),
+        )
+        .group_by(Finding.case_id)
+        .subquery()
+    )
+    role_of = (
+        sa.select(TeamMember.team_role)
+        .where(TeamMember.case_id == CertificationCase.id, TeamMember.user_id == user.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            CertificationCase,
+            Organisation.name,
+            open_due.c.next_due,
+            open_due.c.overdue,
+            role_of,
+        )
+        .join(Organisation, Organisation.id == CertificationCase.agency_id)
+        .outerjoin(open_due, open_due.c.case_id == CertificationCase.id)
+        .where(cond)
+        .order_by(CertificationCase.updated_at.desc(), CertificationCase.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    out = []
+    for case, name, next_due, overdue, team_role in rows:
+        due = next_due
+        if case.cap_due_at is not None and case.state in (
+            CaseState.FINDINGS_ISSUED,
+            CaseState.CAP_SUBMITTED,
+        ):
+            due = min(d for d in (next_due, case.cap_due_at) if d is not None)
+        out.append(
+            QueueRow(case, name, due, int(overdue or 0), str(team_role) if team_role else "")
+        )
+    return Page(out, page, pages, total)
+
+
+def company_auditors(company_id: int) -> list[User]:
+    """Approved auditors of the company (lead auditors and auditors), with profiles."""
+    from iris.accounts.models import AuditorProfile, Membership
+
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .join(AuditorProfile, AuditorProfile.user_id == User.id)
+            .where(
+                Membership.organisation_id == company_id,
+                Membership.role.in_((Role.AUDITOR, Role.LEAD_AUDITOR)),
+                AuditorProfile.approved_at.is_not(None),
+                User.is_active.is_(True),
+            )
+            .distinct()
+            .order_by(User.name)
+        )
+    )
