@@ -48,7 +48,7 @@ NAV: tuple[NavItem, ...] = (
         _l("The documents behind your answers, with their validity dates."),
     ),
     NavItem(
-        "audits.my_cases",
+        "fieldwork.my_cases",
         _l("My cases"),
         frozenset(
             {
@@ -60,6 +60,12 @@ NAV: tuple[NavItem, ...] = (
             }
         ),
         _l("The certification cases assigned to you, with their next due dates."),
+    ),
+    NavItem(
+        "fieldwork.my_cases",
+        _l("Audits"),
+        frozenset({Role.AGENCY_ADMIN, Role.AGENCY_MEMBER}),
+        _l("Your audits: findings, corrective actions and the auditors' questions."),
     ),
     NavItem(
         "complaints.index",
