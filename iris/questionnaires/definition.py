@@ -1001,6 +1001,8 @@ class _Builder:
         self.unknown_fields(rule, {"from", "points", "bands"}, swhere)
         source = key if rule.get("from") is None else f"{key}.{rule['from']}"
         f = by_key.get(source)
+        if f is None and (rule.get("from") is None or source in self.order):
+            return None  # the answer itself is broken, and reported already
         if f is None:
             self.problem(
                 f"{swhere}.from",

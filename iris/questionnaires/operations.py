@@ -264,14 +264,10 @@ def plan_migration(
             report.dropped.append(key)
             del carried[key]
     report.carried = list(carried)
-    for key in visible:
+    old_fields = response.definition.fields
+    for key in visible:  # questions the old version did not ask
         spec = new.fields[key]
-        if (
-            spec.required
-            and key not in carried
-            and key not in report.needs_answer
-            and spec.type != "file"
-        ):
+        if spec.required and key not in old_fields and spec.type != "file":
             report.needs_answer.append(key)
     return report
 

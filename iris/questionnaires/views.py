@@ -157,7 +157,7 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     assert sec is not None
     editable = can_edit_response(current_user, response)
     if request.method == "POST":
-        require(editable, 403 if is_agency_member(current_user, response.agency_id) else 404)
+        require(editable, 403)  # seen (else 404 above) but not changeable by this user
     locale = _locale()
     visible = d.visible_answers(definition, response.answers or {})
     documents = agency_documents(response.agency_id) if editable else []
