@@ -38,6 +38,16 @@ DEFAULTS: dict[str, Any] = {
     "IRIS_SMTP_URL": "",
     "IRIS_BASE_URL": "http://127.0.0.1:5000",
     "IRIS_PAGE_SIZE": 25,
+    # jobs and the outbox (iris/core/worker.py, iris/core/outbox.py)
+    "IRIS_JOB_QUEUE": "iris",
+    "IRIS_JOB_VISIBILITY_SECONDS": 3600,
+    "IRIS_TICK_SECONDS": 300,
+    "IRIS_OUTBOX_SWEEP_SECONDS": 60,
+    "IRIS_OUTBOX_LEASE_SECONDS": 300,
+    "IRIS_OUTBOX_MAX_ATTEMPTS": 8,
+    "IRIS_OUTBOX_RETRY_BASE_SECONDS": 60,
+    "IRIS_OUTBOX_RETRY_MAX_SECONDS": 21600,
+    "IRIS_WEBHOOK_TIMEOUT_SECONDS": 10,
     # audits (fieldwork): interviews needed = ceil(sqrt(workers placed a year)) within min..max
     "IRIS_INTERVIEW_MIN": 3,
     "IRIS_INTERVIEW_MAX": 25,

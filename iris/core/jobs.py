@@ -63,7 +63,7 @@ def resolve(name: str) -> Callable[..., Any]:
         target = getattr(target, part, None)
     if not is_job(target) or target.iris_job != name:
         raise LookupError(f"not a job: {name!r}")
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 def after_commit(session: Session, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -1,40 +1,41 @@
-"""Outgoing mail through a transactional outbox.
+"""Outgoing mail through a transactional outbox (:mod:`iris.core.outbox`).
 
 :func:`queue_mail` renders a message and writes an ``OutboxMessage`` row in the caller's
-transaction; delivery happens only after that transaction commits. With no SMTP server
-configured (``IRIS_SMTP_URL`` empty), messages stay in the outbox, which scheme admins read
-at ``/admin/outbox``: the embedded default for a fresh clone.
+transaction; delivery happens only after that transaction commits (a job: in the Celery
+worker with Redis, inline without), and again on the worker's periodic sweep until it
+succeeds, with exponential backoff between attempts. With no SMTP server configured
+(``IRIS_SMTP_URL`` empty), messages stay in the outbox as ``local``, which scheme admins
+read at ``/admin/outbox``: the embedded default for a fresh clone.
+
+Every message carries a stable ``Message-ID`` built from its public id, so a receiver can
+drop the rare duplicate sent when a worker dies between the server's acceptance and the
+"sent" commit (see :mod:`iris.core.outbox`).
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import smtplib
-from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Mapped, mapped_column
 
-from iris.core.db import Model, PublicIdMixin, db, enum_column, utcnow
-from iris.core.jobs import after_commit
+from iris.core.db import Model, PublicIdMixin, db
+from iris.core.jobs import after_commit, job
+from iris.core.outbox import OutboxMixin, OutboxStatus, deliver
 
 log = logging.getLogger(__name__)
 
-
-class MailStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    LOCAL = "local"  # kept in the local outbox: no SMTP server configured
-    FAILED = "failed"
+#: Kept for callers that name mail states; the outbox states of every outbox table.
+MailStatus = OutboxStatus
 
 
-class OutboxMessage(PublicIdMixin, Model):
+class OutboxMessage(OutboxMixin, PublicIdMixin, Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,14 +43,23 @@ class OutboxMessage(PublicIdMixin, Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     locale: Mapped[str] = mapped_column(sa.String(8), default="en")
-    status: Mapped[MailStatus] = mapped_column(
-        enum_column(MailStatus), default=MailStatus.PENDING, index=True
-    )
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    sent_at: Mapped[datetime | None]
+
+    def transmit(self, config: Any) -> None:
+        smtp_send(config["IRIS_SMTP_URL"], config["IRIS_MAIL_FROM"], self)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.public_id} to {self.to_address} {self.status}>"
+
+
+def render_mail(template: str, locale: str, **context: Any) -> tuple[str, str]:
+    """(subject, body) of ``templates/emails/<template>.txt`` in ``locale``.
+
+    The template's first line is ``Subject: ...``; the rest is the body.
+    """
+    with force_locale(locale):
+        text = render_template(f"emails/{template}.txt", **context)
+    first, _, body = text.lstrip().partition("\n")
+    return first.removeprefix("Subject:").strip(), body.strip() + "\n"
 
 
 def queue_mail(
@@ -62,56 +72,51 @@ def queue_mail(
 ) -> OutboxMessage:
     """Render ``templates/emails/<template>.txt`` and queue it; never commits.
 
-    The template's first line is ``Subject: ...``; the rest is the body.
+    With an ``idempotency_key`` already in the outbox, the existing message is returned
+    and nothing new is queued: the same event never mails the same person twice.
     """
-    with force_locale(locale):
-        text = render_template(f"emails/{template}.txt", **context)
-    first, _, body = text.lstrip().partition("\n")
-    subject = first.removeprefix("Subject:").strip()
+    if idempotency_key is not None:
+        existing = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            return existing
+    subject, body = render_mail(template, locale, **context)
     msg = OutboxMessage(
         to_address=to,
         subject=subject,
-        body=body.strip() + "\n",
+        body=body,
         locale=locale,
         idempotency_key=idempotency_key,
-        status=MailStatus.PENDING if current_app.config["IRIS_SMTP_URL"] else MailStatus.LOCAL,
+        status=OutboxStatus.PENDING if current_app.config["IRIS_SMTP_URL"] else OutboxStatus.LOCAL,
     )
     db.session.add(msg)
     db.session.flush()
-    if msg.status is MailStatus.PENDING:
-        after_commit(db.session(), deliver_pending, current_app._get_current_object())  # type: ignore[attr-defined]
+    if msg.status is OutboxStatus.PENDING:
+        after_commit(db.session(), deliver_mail, [msg.id])
     return msg
 
 
+@job
+def deliver_mail(ids: list[int] | None = None) -> int:
+    """Deliver the given messages (or every due one); the number sent."""
+    report = deliver(db.session(), OutboxMessage, current_app.config, ids)
+    return len(report.sent)
+
+
 def deliver_pending(app: Any) -> int:
-    """Send pending messages; each one is marked sent in its own short transaction."""
-    sent = 0
+    """Send every due message now (the sweep's work, for the mail outbox only)."""
     with app.app_context():
-        ids = db.session.scalars(
-            sa.select(OutboxMessage.id)
-            .where(OutboxMessage.status == MailStatus.PENDING)
-            .order_by(OutboxMessage.id)
-        ).all()
-        for msg_id in ids:
-            msg = db.session.get(OutboxMessage, msg_id)
-            if msg is None or msg.status is not MailStatus.PENDING:
-                continue
-            try:
-                _smtp_send(app.config["IRIS_SMTP_URL"], app.config["IRIS_MAIL_FROM"], msg)
-            except (OSError, smtplib.SMTPException) as exc:
-                msg.attempts += 1
-                msg.last_error = str(exc)[:500]
-                log.warning("mail %s not delivered: %s", msg.public_id, exc)
-            else:
-                msg.attempts += 1
-                msg.status = MailStatus.SENT
-                msg.sent_at = utcnow()
-                sent += 1
-            db.session.commit()
-    return sent
+        return deliver_mail()
 
 
-def _smtp_send(url: str, sender: str, msg: OutboxMessage) -> None:
+def smtp_send(url: str, sender: str, msg: OutboxMessage) -> None:
+    """Hand one message to the SMTP server of ``IRIS_SMTP_URL``.
+
+    ``smtp://host:port``, ``smtp+starttls://user:pass@host:587`` or ``smtps://host:465``.
+    """
+    if not url:
+        raise smtplib.SMTPException("no SMTP server configured (IRIS_SMTP_URL)")
     parts = urlsplit(url)
     email = EmailMessage()
     email["From"] = sender
@@ -124,5 +129,5 @@ def _smtp_send(url: str, sender: str, msg: OutboxMessage) -> None:
         if parts.scheme == "smtp+starttls":
             smtp.starttls()
         if parts.username:
-            smtp.login(parts.username, parts.password or "")
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(email)

@@ -1,0 +1,72 @@
+"""A real SMTP server on localhost for tests (aiosmtpd): no network, no real mail.
+
+``SmtpServer.fail_next = n`` answers the next ``n`` messages with a temporary failure
+(451), ``stop()`` takes the server down (connections refused) and ``start()`` brings it
+back on the same port: what a flaky or unreachable mail server does.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, owner: SmtpServer) -> None:
+        self.owner = owner
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.owner.lock:
+            if self.owner.fail_next > 0:
+                self.owner.fail_next -= 1
+                self.owner.refused += 1
+                return "451 4.3.0 Try again later"
+            self.owner.received.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Message] = []
+        self.fail_next = 0
+        self.refused = 0
+        self.lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.received if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
