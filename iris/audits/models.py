@@ -20,7 +20,12 @@ COMPANY_ROLES = (Role.PLANNER, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER)
 
 
 class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
-    """One audit cycle (initial, surveillance, recertification or special) of one agency."""
+    """One audit cycle (initial, surveillance, recertification or special) of one agency.
+
+    An initial case comes from an accepted application. A follow-up case (surveillance,
+    recertification, special) is about the agency's certificate in force: an agency has at
+    most one, so the case needs no link to it (and the tables no reference cycle).
+    """
 
     __tablename__ = "certification_cases"
     __workflow__ = "certification"
@@ -30,10 +35,6 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
     audit_company_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     #: the accepted application an initial case comes from
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"), index=True)
-    #: the certificate a surveillance, recertification or special audit is about
-    certificate_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("certificates.id", use_alter=True), index=True
-    )
     audit_type: Mapped[AuditType] = mapped_column(
         enum_column(AuditType, name="audit_type"), default=AuditType.INITIAL
     )
@@ -54,7 +55,10 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
     agency: Mapped[Organisation] = relationship(foreign_keys=[agency_id])
     audit_company: Mapped[Organisation] = relationship(foreign_keys=[audit_company_id])
     application: Mapped[Any] = relationship("Application", foreign_keys=[application_id])
-    certificate: Mapped[Any] = relationship("Certificate", foreign_keys=[certificate_id])
+    #: the certificate this case's grant issued (initial and recertification audits)
+    issued_certificate: Mapped[Any] = relationship(
+        "Certificate", back_populates="case", uselist=False, viewonly=True
+    )
     team: Mapped[list[TeamMember]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="TeamMember.id"
     )
@@ -67,7 +71,7 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.CheckConstraint(
-            "application_id IS NOT NULL OR certificate_id IS NOT NULL", name="has_origin"
+            "audit_type != 'initial' OR application_id IS NOT NULL", name="initial_has_application"
         ),
     )
 

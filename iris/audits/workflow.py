@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from iris.audits.models import ACTION_GRADES, CertificationCase, FindingGrade, FindingStatus
 from iris.audits.queries import open_case_for, ties_with_agency
+from iris.certificates.models import certificate_in_force as in_force
 from iris.core.workflow import Firing, bind
 from workflows.certificate import CertificateState
 from workflows.certification import AuditType, CaseState, Recommendation, TeamRole
@@ -69,7 +70,7 @@ def no_open_case(f: Firing) -> str | None:
 
 @wf.guard("certificate_in_force")
 def certificate_in_force(f: Firing) -> str | None:
-    cert = f.subject.certificate
+    cert = in_force(f.session, f.subject.agency_id)
     if cert is None or cert.state not in (CertificateState.ACTIVE, CertificateState.SUSPENDED):
         return _("A follow-up audit needs an active or suspended certificate.")
     if cert.audit_company_id != f.subject.audit_company_id:

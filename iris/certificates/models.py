@@ -60,7 +60,9 @@ class Certificate(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
 
     agency: Mapped[Organisation] = relationship(foreign_keys=[agency_id])
     audit_company: Mapped[Organisation] = relationship(foreign_keys=[audit_company_id])
-    case: Mapped[Any] = relationship("CertificationCase", foreign_keys=[case_id])
+    case: Mapped[Any] = relationship(
+        "CertificationCase", foreign_keys=[case_id], back_populates="issued_certificate"
+    )
     replaces: Mapped[Certificate | None] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version}
@@ -83,6 +85,19 @@ class Certificate(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.number} {self.state}>"
+
+
+IN_FORCE = (CertificateState.ACTIVE, CertificateState.SUSPENDED)
+
+
+def certificate_in_force(session: Any, agency_id: int) -> Certificate | None:
+    """The agency's certificate that is active or suspended (at most one)."""
+    return session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.agency_id == agency_id, Certificate.state.in_(IN_FORCE))
+        .order_by(Certificate.id.desc())
+        .limit(1)
+    ).first()
 
 
 class CertificateCounter(db.Model):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from iris.certificates.models import Certificate
+from iris.certificates.models import Certificate, certificate_in_force
 from iris.core.dates import add_months, add_years
 from iris.core.workflow import Firing, bind, fire
 from workflows.certificate import CertificateState
@@ -34,18 +34,21 @@ def next_number(session: Session, country: str, year: int) -> str:
 def certify(case: Any, *, actor: Any, now: datetime, session: Session) -> Certificate:
     """The certificate a grant of ``case`` issues, renews or maintains."""
     if case.audit_type in (AuditType.SURVEILLANCE, AuditType.SPECIAL):
-        cert: Certificate = case.certificate
+        cert = certificate_in_force(session, case.agency_id)
+        if cert is None:  # the guard of open_followup made sure there was one
+            raise RuntimeError("a follow-up case without a certificate in force")
         cert.last_surveillance_at = now
         cert.next_surveillance_due = surveillance_due(now)
         return cert
-    old = case.certificate if case.audit_type is AuditType.RECERTIFICATION else None
+    old = None
+    if case.audit_type is AuditType.RECERTIFICATION:
+        old = certificate_in_force(session, case.agency_id)
     # number, the ``issue`` step, the signed credential and the PDF (certificates feature)
     from iris.certificates.operations import issue_certificate
 
     cert = issue_certificate(case, actor=actor, now=now, session=session, replaces=old)
     if old is not None:
         fire(old, "supersede", actor, now=now, session=session)
-    case.certificate = cert
     return cert
 
 

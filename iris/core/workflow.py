@@ -32,7 +32,8 @@ core never imports a feature by name.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -409,19 +410,28 @@ def _lock(session: Session, subject: Any) -> None:
     )
 
 
-def _flush(session: Session) -> None:
+@contextmanager
+def _conflicts() -> Iterator[None]:
+    """Turn the database's ways of saying "someone else won the race" into ConcurrentChange:
+    the version counter's StaleDataError, a duplicate record number in the chain, and
+    SQLite refusing a writer whose snapshot is stale ("database is locked")."""
     try:
-        session.flush()
+        yield
     except StaleDataError as exc:
-        raise ConcurrentChange(
-            _("Someone else changed this at the same moment. Reload the page and try again.")
-        ) from exc
-    except sa.exc.IntegrityError as exc:
-        if "subject_seq" in str(exc.orig):
-            raise ConcurrentChange(
-                _("Someone else changed this at the same moment. Reload the page and try again.")
-            ) from exc
+        raise ConcurrentChange(_conflict_message()) from exc
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        if "subject_seq" in str(exc.orig) or "database is locked" in str(exc.orig):
+            raise ConcurrentChange(_conflict_message()) from exc
         raise
+
+
+def _conflict_message() -> str:
+    return _("Someone else changed this at the same moment. Reload the page and try again.")
+
+
+def _flush(session: Session) -> None:
+    with _conflicts():
+        session.flush()
 
 
 def _words(lifecycle: Lifecycle, t: Transition | None, trigger: str) -> str:
@@ -496,35 +506,36 @@ def fire(
         reason_code=reason_code,
         data=data,
     )
-    # 3. guards, then the state change and the effects (inside the machine)
-    run = _Run(NEW if state is None else str(state))
-    done = binding.machine.events[trigger].trigger(run, firing=firing)
-    if firing.denials:
-        raise PermissionDenied(*firing.denials)
-    if not done:
-        raise TransitionNotAllowed(*firing.failures)
+    with _conflicts():
+        # 3. guards, then the state change and the effects (inside the machine)
+        run = _Run(NEW if state is None else str(state))
+        done = binding.machine.events[trigger].trigger(run, firing=firing)
+        if firing.denials:
+            raise PermissionDenied(*firing.denials)
+        if not done:
+            raise TransitionNotAllowed(*firing.failures)
 
-    # 4. the record, chained to the subject's previous one, in the same transaction
-    previous = None if is_new else last_record(session, lc.name, subject.id)
-    if reason_code:
-        firing.payload.setdefault("reason_code", reason_code)
-    record = TransitionRecord(
-        subject_type=lc.name,
-        subject_id=subject.id,
-        seq=1 if previous is None else previous.seq + 1,
-        trigger=trigger,
-        from_state=None if state is None else str(state),
-        to_state=str(subject.state),
-        actor_id=actor_id(actor),
-        actor_role=_acting_role(roles, row).value,
-        at=now,
-        reason=firing.reason,
-        payload=json_safe(firing.payload),
-    )
-    record.seal(None if previous is None else previous.hash)
-    session.add(record)
-    # 5. flush (the version counter checks nobody changed the row meanwhile); never commit
-    _flush(session)
+        # 4. the record, chained to the subject's previous one, in the same transaction
+        previous = None if is_new else last_record(session, lc.name, subject.id)
+        if reason_code:
+            firing.payload.setdefault("reason_code", reason_code)
+        record = TransitionRecord(
+            subject_type=lc.name,
+            subject_id=subject.id,
+            seq=1 if previous is None else previous.seq + 1,
+            trigger=trigger,
+            from_state=None if state is None else str(state),
+            to_state=str(subject.state),
+            actor_id=actor_id(actor),
+            actor_role=_acting_role(roles, row).value,
+            at=now,
+            reason=firing.reason,
+            payload=json_safe(firing.payload),
+        )
+        record.seal(None if previous is None else previous.hash)
+        session.add(record)
+        # 5. flush (the version counter checks nobody changed the row meanwhile); no commit
+        session.flush()
     return record
 
 

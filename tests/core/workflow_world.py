@@ -105,9 +105,8 @@ class World:
         findings: str = "auto",
         **kw: Any,
     ) -> CertificationCase:
-        certificate = None
         if audit_type is not AuditType.INITIAL:
-            certificate = self.certificate(CertificateState.ACTIVE)
+            self.certificate(CertificateState.ACTIVE)
         application = kw.pop("application", None)
         if audit_type is AuditType.INITIAL and application is None:
             application = self.application(ApplicationState.ACCEPTED)
@@ -117,7 +116,6 @@ class World:
             audit_company=self.company,
             audit_company_id=self.company.id,
             application=application,
-            certificate=certificate,
             audit_type=audit_type,
         )
         if state is None:
@@ -353,7 +351,7 @@ class World:
         if until == "decision_pending":
             return out
         fire(case, "grant", self.decider, now=self.now)
-        out["certificate"] = case.certificate
+        out["certificate"] = case.issued_certificate
         return out
 
     def when(self, row: Transition) -> datetime:
