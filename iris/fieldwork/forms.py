@@ -100,9 +100,7 @@ class Stage1Form(FlaskForm):
         ],
         validators=[InputRequired()],
     )
-    notes = TextAreaField(
-        _l("Readiness gaps and notes"), validators=[Optional(), Length(max=5000)]
-    )
+    notes = TextAreaField(_l("Readiness gaps and notes"), validators=[Length(max=5000)])
 
     def validate_notes(self, field: Any) -> None:
         if self.outcome.data == Readiness.NOT_READY.value and not (field.data or "").strip():
@@ -138,7 +136,7 @@ class InterviewForm(FlaskForm):
         _l("Amount paid"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
     fee_currency = StringField(
-        _l("Currency (ISO code, e.g. PLN, UAH, EUR)"), validators=[Optional(), Length(min=3, max=3)]
+        _l("Currency (ISO code, e.g. PLN, UAH, EUR)"), validators=[Length(max=3)]
     )
     documents_held = BooleanField(_l("Passport, ID or permit held by the employer or agency"))
     contract_timing = SelectField(
@@ -148,7 +146,9 @@ class InterviewForm(FlaskForm):
     contract_language = SelectField(
         _l("Language of the contract"), choices=[("", "—"), *LANGUAGES], validators=[Optional()]
     )
-    contract_in_own_language = BooleanField(_l("The contract is in a language the worker understands"))
+    contract_in_own_language = BooleanField(
+        _l("The contract is in a language the worker understands")
+    )
     substitution = BooleanField(_l("The contract was substituted (terms changed on arrival)"))
     knows_grievance = BooleanField(_l("The worker knows the grievance channel"))
     notes = TextAreaField(
@@ -156,14 +156,21 @@ class InterviewForm(FlaskForm):
         validators=[Optional(), Length(max=5000)],
     )
 
-    def validate_fee_amount(self, field: Any) -> None:
-        if self.fees_paid.data and field.data is None:
-            raise ValidationError(_l("Give the amount the worker paid."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.fees_paid.data and self.fee_amount.data is None and not self.fee_amount.errors:
+            self.fee_amount.errors = [
+                *self.fee_amount.errors,
+                _l("Give the amount the worker paid."),
+            ]
+            ok = False
+        return ok
 
     def validate_fee_currency(self, field: Any) -> None:
         if self.fees_paid.data and not (field.data or "").strip():
             raise ValidationError(_l("Give the currency of the amount."))
-        if field.data and not field.data.strip().isalpha():
+        value = (field.data or "").strip()
+        if value and not (len(value) == 3 and value.isalpha()):
             raise ValidationError(_l("Use a three-letter currency code."))
 
 
@@ -201,7 +208,7 @@ class ReviewForm(FlaskForm):
         choices=[("accept", _l("Accept")), ("return", _l("Return with comments"))],
         validators=[InputRequired()],
     )
-    comment = TextAreaField(_l("Comments"), validators=[Optional(), Length(max=5000)])
+    comment = TextAreaField(_l("Comments"), validators=[Length(max=5000)])
 
     def validate_comment(self, field: Any) -> None:
         if self.decision.data == "return" and not (field.data or "").strip():

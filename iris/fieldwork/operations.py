@@ -124,9 +124,7 @@ def assign_team(
     db.session.flush()
     for uid in chosen:
         case.team.append(
-            TeamMember(
-                user_id=uid, team_role=TeamRole.LEAD if uid == lead_id else TeamRole.AUDITOR
-            )
+            TeamMember(user_id=uid, team_role=TeamRole.LEAD if uid == lead_id else TeamRole.AUDITOR)
         )
     db.session.flush()
     db.session.expire(case, ["team"])

@@ -146,9 +146,7 @@ class CriterionRow:
 def criteria_of(definition: Any | None) -> list[CriterionRow]:
     if definition is None:
         return []
-    return [
-        CriterionRow(s.code, c.code, c.title) for s in definition.sections for c in s.criteria
-    ]
+    return [CriterionRow(s.code, c.code, c.title) for s in definition.sections for c in s.criteria]
 
 
 def assessments_of(case_id: int) -> dict[str, CriterionAssessment]:
@@ -349,9 +347,7 @@ def threads_of(case_id: int) -> dict[str, list[InformationRequest]]:
     rows = db.session.scalars(
         sa.select(InformationRequest)
         .where(InformationRequest.case_id == case_id)
-        .options(
-            selectinload(InformationRequest.author), selectinload(InformationRequest.document)
-        )
+        .options(selectinload(InformationRequest.author), selectinload(InformationRequest.document))
         .order_by(InformationRequest.id)
     )
     for r in rows:
@@ -396,9 +392,7 @@ def my_cases(user: Any, page: int = 1, *, now: datetime) -> Page:
     """The user's cases, newest activity first: 3 queries whatever the number of rows."""
     size = int(current_app.config["IRIS_PAGE_SIZE"])
     cond = _queue_filter(user)
-    total = int(
-        db.session.scalar(sa.select(sa.func.count(CertificationCase.id)).where(cond)) or 0
-    )
+    total = int(db.session.scalar(sa.select(sa.func.count(CertificationCase.id)).where(cond)) or 0)
     pages = max(1, math.ceil(total / size))
     page = min(max(1, page), pages)
     open_due = (
