@@ -68,6 +68,9 @@ def resolve(name: str) -> Callable[..., Any]:
 
 def after_commit(session: Session, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run ``fn(*args, **kwargs)`` after ``session`` commits its outermost transaction."""
+    if not session.in_transaction():
+        # Tie the job to a transaction, so that a rollback before any query drops it too.
+        session.begin()
     app = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
     session.info.setdefault(_KEY, []).append((app, fn, args, kwargs))
 

@@ -17,11 +17,11 @@ from iris.core import outbox
 from iris.core.db import db, utcnow
 from iris.core.mail import OutboxMessage, deliver_mail, queue_mail
 from iris.core.outbox import OutboxStatus
-from tests.notifications.smtp import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.notifications.smtp import SmtpServer, smtp_server_fixture  # noqa: F401
 
 
 @pytest.fixture
-def mail_on(app, smtp_server, monkeypatch):  # noqa: F811
+def mail_on(app, smtp_server, monkeypatch):
     monkeypatch.setitem(app.config, "IRIS_SMTP_URL", smtp_server.url)
     monkeypatch.setitem(app.config, "IRIS_OUTBOX_RETRY_BASE_SECONDS", 60)
     monkeypatch.setitem(app.config, "IRIS_OUTBOX_MAX_ATTEMPTS", 3)

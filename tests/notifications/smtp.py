@@ -2,11 +2,14 @@
 
 ``SmtpServer.fail_next = n`` answers the next ``n`` messages with a temporary failure
 (451), ``stop()`` takes the server down (connections refused) and ``start()`` brings it
-back on the same port: what a flaky or unreachable mail server does.
+back on the same port: what a flaky or unreachable mail server does. ``stall_next = True``
+holds the next message in the middle of its delivery (``stalled`` is set) until
+``release`` is set, then refuses it: the moment to kill a worker mid-delivery.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -29,6 +32,12 @@ class _Handler:
         self.owner = owner
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.owner.stall_next:
+            self.owner.stall_next = False
+            self.owner.stalled.set()
+            while not self.owner.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Interrupted"
         with self.owner.lock:
             if self.owner.fail_next > 0:
                 self.owner.fail_next -= 1
@@ -44,6 +53,9 @@ class SmtpServer:
         self.received: list[Message] = []
         self.fail_next = 0
         self.refused = 0
+        self.stall_next = False
+        self.stalled = threading.Event()
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -56,6 +68,7 @@ class SmtpServer:
         self._controller.start()
 
     def stop(self) -> None:
+        self.release.set()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -64,8 +77,8 @@ class SmtpServer:
         return [m for m in self.received if m["To"] == address]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+@pytest.fixture(name="smtp_server")
+def smtp_server_fixture() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server
