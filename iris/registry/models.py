@@ -44,6 +44,20 @@ class RegistryEntry(db.Model):
     document: Mapped[str] = mapped_column(sa.Text)
 
 
+class RegistryIdentifier(db.Model):
+    """Every identifier an employer may check a certificate by: its number, and the holder's
+    registration numbers (as written and digits only). Bulk checks look them up by index."""
+
+    __tablename__ = "registry_identifiers"
+
+    identifier: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("registry_entries.certificate_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+
+
 class VerificationEvent(db.Model):
     """One verification request: for abuse control and statistics, never who asked."""
 

@@ -68,6 +68,7 @@ def _tables() -> dict[str, sa.Table]:
         "site": t["sites"],
         "record": t["transition_records"],
         "entry": t["registry_entries"],
+        "ident": t["registry_identifiers"],
     }
 
 
@@ -110,6 +111,11 @@ def _live_facts(conn: sa.Connection, t: dict[str, sa.Table], cert: Any) -> dict[
         "original_issued_at": _day(cert.original_issued_at or cert.issued_at),
         "expires_at": _day(cert.expires_at),
     }
+
+
+def identifier_key(value: str) -> str:
+    """How an identifier is looked up: upper case, without spaces, dashes or dots."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
 def _history(rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -185,6 +191,7 @@ def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
         by_cert.setdefault(r.subject_id, []).append(r)
     base_url = _base_url()
     rows = []
+    identifiers: set[tuple[str, int]] = set()
     for cert in certs:
         if cert.state is None:
             continue
@@ -195,6 +202,9 @@ def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
         regs = [str(v) for v in holder["registration_numbers"].values()]
         words = [holder["name"], *holder["trade_names"], holder["city"], cert.number, *regs]
         words += [digits(v) for v in regs]
+        keys = {identifier_key(cert.number)}
+        keys |= {identifier_key(v) for v in regs} | {digits(v) for v in regs}
+        identifiers |= {(k[:64], cert.id) for k in keys if k}
         corridors = document["scope"].get("corridors", [])
         destinations = sorted({c["destination"] for c in corridors})
         rows.append(
@@ -216,9 +226,15 @@ def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
                 "document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
             }
         )
+    conn.execute(t["ident"].delete().where(t["ident"].c.certificate_id.in_(ids)))
     conn.execute(t["entry"].delete().where(t["entry"].c.certificate_id.in_(ids)))
     if rows:
         conn.execute(t["entry"].insert(), rows)
+    if identifiers:
+        conn.execute(
+            t["ident"].insert(),
+            [{"identifier": i, "certificate_id": c} for i, c in sorted(identifiers)],
+        )
 
 
 def rebuild_all(conn: sa.Connection, batch: int = 1000) -> int:

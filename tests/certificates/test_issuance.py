@@ -56,9 +56,9 @@ def test_numbers_are_gap_free_per_country_and_year(app, db_session):
 
 
 def test_a_failing_issuance_rolls_the_grant_back_and_frees_the_number(
-    world,
+    world,  # noqa: F811
     db_session,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     from iris.certificates import operations
     from iris.core.pdf import PdfError

@@ -1,0 +1,115 @@
+"""Recording verification requests without slowing the answer: batched, off the request path.
+
+A request appends a tuple to an in-process buffer (a lock and a list append: about a
+microsecond). A daemon thread per process writes the buffer with one multi-row INSERT every
+``IRIS_VERIFICATION_LOG_SECONDS`` (default 2) seconds or as soon as 500 events wait; the
+thread is started on first use, so it exists in each gunicorn worker after the fork. Events
+still buffered when a process is killed are lost: this is statistics and abuse control, not
+evidence. Addresses are stored as a salted SHA-256 (salt: the app's secret key), never in
+clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_buffer: list[tuple[datetime, str, str, str, int]] = []
+_wake = threading.Event()
+_thread: threading.Thread | None = None
+_app: Any = None
+BATCH = 500
+
+
+def address_hash(address: str | None, secret: str) -> str:
+    return hashlib.sha256(f"{secret}|{address or '-'}".encode()).hexdigest()
+
+
+def record(kind: str, result: str, *, count: int = 1) -> None:
+    """Note one verification request of the current request's client."""
+    from flask import current_app, request
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    event = (
+        datetime.now(UTC),
+        kind,
+        result[:40],
+        address_hash(request.remote_addr, str(app.config["SECRET_KEY"])),
+        count,
+    )
+    with _lock:
+        _buffer.append(event)
+        size = len(_buffer)
+    if app.config.get("IRIS_VERIFICATION_LOG_SYNC"):
+        # synchronous mode (tests, debugging): written in the request's own transaction
+        _write_in_session()
+        return
+    _ensure_thread(app)
+    if size >= BATCH:
+        _wake.set()
+
+
+def flush(app: Any) -> int:
+    """Write every buffered event now; returns how many were written."""
+    with _lock:
+        events = _buffer[:]
+        _buffer.clear()
+    if not events:
+        return 0
+    from iris.core.db import db
+    from iris.registry.models import VerificationEvent
+
+    rows = [
+        {"at": at, "kind": kind, "result": result, "address_hash": h, "count": n}
+        for at, kind, result, h, n in events
+    ]
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(VerificationEvent.__table__.insert(), rows)
+    return len(rows)
+
+
+def _write_in_session() -> None:
+    from iris.core.db import db
+    from iris.registry.models import VerificationEvent
+
+    with _lock:
+        events = _buffer[:]
+        _buffer.clear()
+    if events:
+        db.session.execute(
+            VerificationEvent.__table__.insert(),
+            [
+                {"at": at, "kind": kind, "result": result, "address_hash": h, "count": n}
+                for at, kind, result, h, n in events
+            ],
+        )
+
+
+def _ensure_thread(app: Any) -> None:
+    global _thread, _app
+    if _thread is not None and _thread.is_alive():
+        return
+    with _lock:
+        if _thread is not None and _thread.is_alive():
+            return
+        _app = app
+        _thread = threading.Thread(target=_run, name="iris-verification-log", daemon=True)
+        _thread.start()
+
+
+def _run() -> None:
+    while True:
+        _wake.wait(timeout=float(_app.config.get("IRIS_VERIFICATION_LOG_SECONDS", 2)))
+        _wake.clear()
+        try:
+            flush(_app)
+        except Exception:  # keep the thread alive; the next batch may succeed
+            log.exception("could not write verification events")
+            time.sleep(1)
