@@ -315,6 +315,7 @@ def section_form(
     today: dt.date,
     user_id: str | None,
     formdata: Any = None,
+    evidence_fields: bool = True,
 ) -> SectionFormBase:
     """A fresh form class for ``section``, showing the fields visible under ``visible``."""
     labels = {k: d.text_in(v, locale) for k, v in definition.answer_labels.items()}
@@ -383,17 +384,18 @@ def section_form(
         if question.evidence is not None:
             plan.evidence_keys.append(question.key)
 
-    for key in plan.evidence_keys:
-        already = {doc.public_id for doc in linked.get(key, [])}
-        attrs[evidence_name(key, "link")] = MultiCheckboxField(
-            _l("Documents from the evidence register"),
-            choices=[c for c in doc_choices if c[0] not in already],
-        )
-        attrs[evidence_name(key, "file")] = FileField(
-            _l("Upload a new document"), validators=[_upload_check]
-        )
+    # labels translated once per form, not once per question
+    link_label = _("Documents from the evidence register")
+    file_label = _("Upload a new document")
+    valid_label = _("Valid until (optional)")
+    date_check = _optional_date(today)
+    # A page only shows the evidence inputs (plain markup, see _macros.html); they are form
+    # fields, validated, when a form is posted.
+    for key in plan.evidence_keys if evidence_fields else ():
+        attrs[evidence_name(key, "link")] = MultiCheckboxField(link_label, choices=doc_choices)
+        attrs[evidence_name(key, "file")] = FileField(file_label, validators=[_upload_check])
         attrs[evidence_name(key, "valid_to")] = StringField(
-            _l("Valid until (optional)"), widget=DateInput(), validators=[_optional_date(today)]
+            valid_label, widget=DateInput(), validators=[date_check]
         )
 
     cls = type(f"Section{section.code}Form", (SectionFormBase,), attrs)

@@ -49,7 +49,9 @@ class QuestionnaireVersion(PublicIdMixin, TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(80))
     version: Mapped[str] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(300))
-    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: deferred: a large document, parsed once per process (see ``parsed``), so requests that
+    #: only need the version's identity never load or decode it
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)
     #: sha256 of the canonical JSON of ``definition``: identifies the content exactly
     sha256: Mapped[str] = mapped_column(sa.String(64))
     imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

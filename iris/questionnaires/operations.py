@@ -126,7 +126,7 @@ def is_editable(response: Response) -> bool:
     return response.application.state in EDITABLE_STATES
 
 
-def start_response(application: Any, *, actor: Any) -> Response:
+def start_response(application: Any, *, actor: Any, code: str = SELF_ASSESSMENT) -> Response:
     if application.state not in EDITABLE_STATES:
         raise QuestionnaireError("The self-assessment can only be started on a draft application.")
     existing = db.session.scalar(
@@ -134,7 +134,7 @@ def start_response(application: Any, *, actor: Any) -> Response:
     )
     if existing is not None:
         return existing
-    version = latest_published()
+    version = latest_published(code)
     if version is None:
         raise QuestionnaireError("No questionnaire version is published yet.")
     response = Response(

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from iris.applications.models import Application
 from iris.core import storage
@@ -28,11 +29,13 @@ from iris.core.db import db
 from iris.core.permissions import login_required, require
 from iris.questionnaires import definition as d
 from iris.questionnaires import operations as ops
+from iris.questionnaires import rendering
 from iris.questionnaires.forms import (
     UNANSWERED,
     EvidenceForm,
     StartForm,
     UpgradeForm,
+    _doc_label,
     condition_json,
     evidence_name,
     field_name,
@@ -165,6 +168,7 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     form = section_form(
         definition, sec, visible=visible, documents=documents, linked=linked, locale=locale,
         today=_today(), user_id=current_user.public_id,
+        evidence_fields=request.method == "POST",
     )  # fmt: skip
     status = 200
     if request.method == "POST":
@@ -229,10 +233,44 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
         evidence_name=evidence_name,
         sign_name=sign_name,
         display=lambda spec, value: display_value(spec, value, locale, ctx["labels"]),
+        doc_options=_doc_options(documents),
+        L=_section_strings(),
+        choice_group=rendering.choice_group,
+        evidence_inputs=rendering.evidence_inputs,
         show_when=lambda key, own=False: _show_when(form, key, own),
         when_hint=lambda key, own=False: _when_hint(definition, form, key, own, ctx),
     )
     return render_template("questionnaires/section.html", **ctx), status
+
+
+def _section_strings() -> dict[str, str]:
+    """The page's repeated interface words, translated once per request (not per question)."""
+    return {
+        "critical": _("critical"),
+        "empty_rows": _("Empty rows are ignored. Save to get more empty rows."),
+        "optional": _("Optional."),
+        "optional_column": _("optional"),
+        "evidence": _("Evidence"),
+        "required": _("required"),
+        "provisional": _("provisional"),
+        "provisional_title": _(
+            "Criteria after A.3 are provisional until the standard text is confirmed."
+        ),
+        "no_doc": _("No document attached."),
+        "attach": _("Attach a document"),
+        "remove": _("remove"),
+        "link_label": _("Documents from the evidence register"),
+        "file_label": _("Upload a new document"),
+        "valid_label": _("Valid until (optional)"),
+    }
+
+
+def _doc_options(documents: list[EvidenceDocument]) -> Markup:
+    """The register's documents as <option>s, built once per page and reused by every question."""
+    return Markup("").join(
+        Markup('<option value="{}">{}</option>').format(doc.public_id, _doc_label(doc))
+        for doc in documents
+    )
 
 
 def _rules(form: Any, key: str, own: bool) -> list[d.Condition]:
