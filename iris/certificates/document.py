@@ -93,7 +93,9 @@ def certificate_context(payload: dict[str, Any], *, language: str | None = None)
             "registration_numbers": sorted(holder.get("registration_numbers", {}).items()),
         },
         "corridors": _listed(corridors, languages),
-        "services": _listed(list(scope.get("services", [])), languages),
+        "services": _listed(
+            [str(s).replace("_", " ").capitalize() for s in scope.get("services", [])], languages
+        ),
         "sites": _listed(list(scope.get("sites", [])), languages),
         "audit_company": payload["audit_company"],
         "standard": standard,
