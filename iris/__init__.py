@@ -34,6 +34,9 @@ FEATURES = (
     "registry",
     "workflowui",
     "api",
+    "notifications",
+    "oversight",
+    "ops",
 )
 
 

@@ -1,0 +1,1 @@
+"""Notifications: e-mail to the people concerned, employers' subscriptions, webhooks."""
