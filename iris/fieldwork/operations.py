@@ -447,6 +447,26 @@ STEPS = (
 )
 
 
+def audit_complete(case: CertificationCase) -> None:
+    """Every criterion rated and the interview sample met, before findings or a
+    recommendation leave stage 2.
+
+    The same checks back the engine's ``criteria_assessed``/``interviews_sampled`` guards
+    once ``iris/audits/assessment.py`` re-exports :func:`q.criteria_gaps` and
+    :func:`q.interview_gaps`; until then they are enforced here, for the fieldwork pages.
+    """
+    gaps = q.criteria_gaps(case)
+    _require(
+        not gaps,
+        _("Assess every criterion first; not yet assessed: %(items)s.", items=", ".join(gaps)),
+    )
+    missing = q.interview_gaps(case)
+    _require(
+        not missing,
+        _("The worker interviews are not complete: %(items)s.", items="; ".join(missing)),
+    )
+
+
 def take_step(
     case: CertificationCase,
     *,
@@ -457,6 +477,8 @@ def take_step(
     now: datetime,
 ) -> None:
     _require(trigger in STEPS, _("There is no such step."), 404)
+    if case.state is CaseState.STAGE2 and trigger in ("issue_findings", "recommend"):
+        audit_complete(case)
     data: dict[str, Any] = {}
     if recommendation:
         data["recommendation"] = recommendation

@@ -238,3 +238,36 @@ def test_requests_for_information_are_threaded_per_answer(client, world, db_sess
     as_user(client, w.lead)
     text = text_of(client.get(url))
     assert text.index("Which costs") < text.index("Medical checks, now refunded.")
+
+
+def test_findings_wait_for_every_rating_and_the_interview_sample(client, world, db_session):  # type: ignore[no-untyped-def]
+    w = world
+    assign_team(client, w)
+    confirm(client, w, w.lead)
+    step(client, w, "start_stage1")
+    client.post(case_url(w.case, "/stage1"), {"outcome": "ready", "notes": "ok"},
+                form_url=case_url(w.case))  # fmt: skip
+    client.post(
+        case_url(w.case, "/findings/new"),
+        {"grade": "minor", "criterion": "E.1", "statement": "Late contract", "evidence": "W-1"},
+    )
+    resp = step(client, w, "issue_findings")
+    assert resp.status_code == 409
+    assert "not yet assessed: A.1" in text_of(resp)
+    rate_all(client, w)
+    resp = step(client, w, "issue_findings")
+    assert resp.status_code == 409
+    assert "0 of the 3 worker interviews" in text_of(resp) and "no site visit" in text_of(resp)
+    db_session.refresh(w.case)
+    assert w.case.state is CaseState.STAGE2
+
+
+def test_overdue_findings_are_flagged(client, world, db_session):  # type: ignore[no-untyped-def]
+    w = world
+    to_stage2_with_findings(client, w, db_session)
+    finding = db_session.scalars(sa.select(Finding).where(Finding.case_id == w.case.id)).first()
+    finding.due_at = utcnow() - timedelta(days=1)
+    db_session.flush()
+    assert "Overdue" in text_of(client.get(case_url(w.case)))
+    assert "Overdue" in text_of(client.get("/cases"))
+    assert "Overdue" in text_of(client.get(f"/findings/{finding.public_id}/review"))
