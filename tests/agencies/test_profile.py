@@ -462,3 +462,10 @@ def test_missing_file_in_the_store_is_a_clear_404(client, make, login_as):
     resp = client.get(url(org, "licences", org.licences[0].public_id, "file"))
     assert resp.status_code == 404
     assert "missing from the document store" in text_of(resp)
+
+
+def test_scheme_admin_without_an_agency_is_sent_to_the_agency_list(client, login_as):
+    login_as(Role.SCHEME_ADMIN)
+    resp = client.get("/agency")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/admin/organisations?kind=agency")
