@@ -103,6 +103,18 @@ NAV: tuple[NavItem, ...] = (
         frozenset({Role.SCHEME_ADMIN}),
         _l("Every lifecycle's states and transitions, drawn from the code."),
     ),
+    NavItem(
+        "oversight.dashboard",
+        _l("Oversight"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Applications, cases and certificates across the scheme: states, delays, overdue work."),
+    ),
+    NavItem(
+        "notifications.webhooks",
+        _l("Webhooks"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Integrating systems that receive signed certificate events."),
+    ),
 )
 
 PUBLIC_NAV: tuple[NavItem, ...] = (NavItem("registry.search", _l("Registry")),)

@@ -1,0 +1,1 @@
+"""Scheme oversight: the scheme admin's dashboard of states, delays, overdue work, certificates."""

@@ -1,0 +1,93 @@
+"""The scheme oversight dashboard: read-only figures for scheme admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from iris.core.db import db, utcnow
+from iris.core.permissions import roles_required
+from iris.oversight import charts, queries
+from workflows.certificate import CertificateState
+from workflows.lifecycles import LIFECYCLES
+from workflows.roles import Role
+
+bp = Blueprint("oversight", __name__, url_prefix="/oversight")
+
+OVERDUE_LABELS = {
+    "review": _l("Applications past the review target"),
+    "deferral": _l("Deferred applications past their due date"),
+    "corrective_actions": _l("Cases past the corrective-action deadline"),
+    "findings": _l("Findings with an overdue corrective action"),
+    "surveillance": _l("Active certificates with surveillance overdue"),
+    "suspension": _l("Suspensions past their limit"),
+}
+
+TOP_COUNTRIES = 5
+
+
+def _state_label(lifecycle: str, state: str) -> str:
+    return str(_(LIFECYCLES[lifecycle].state_label(state)))
+
+
+@bp.get("/")
+@roles_required(Role.SCHEME_ADMIN)
+def dashboard() -> Any:
+    session = db.session
+    now = utcnow()
+    from iris.applications.models import Application
+    from iris.audits.models import CertificationCase
+
+    states = {
+        "application": queries.counts_by_state(
+            session, Application, queries.LIFECYCLES["application"]
+        ),
+        "certification": queries.counts_by_state(
+            session, CertificationCase, queries.LIFECYCLES["certification"]
+        ),
+    }
+    state_charts = {
+        name: charts.bars([(_state_label(name, s), n) for s, n in rows])
+        for name, rows in states.items()
+    }
+    stays = {name: queries.median_days_in_state(session, name) for name in states}
+    stay_charts = {
+        name: charts.bars(
+            [(_state_label(name, s.state), round(s.median_days or 0, 1)) for s in rows if s.stays]
+        )
+        for name, rows in stays.items()
+    }
+    overdue = queries.overdue_items(session, now)
+    ends, countries = queries.certificates_by_country(session, now)
+    statuses = [s.value for s in CertificateState]
+    country_chart = charts.stacked([(c.country, c.by_status) for c in countries], statuses)
+    month_labels = [format_date(e.date(), "MMM yy") for e in ends]
+    top = countries[:TOP_COUNTRIES]
+    totals = [sum(c.active_at[i] for c in countries if c.active_at) for i in range(len(ends))]
+    series = [(str(_("All countries")), totals)] + [(c.country, c.active_at) for c in top]
+    trend_chart = charts.lines(month_labels, series)
+    return render_template(
+        "oversight/dashboard.html",
+        now=now,
+        states=states,
+        state_charts=state_charts,
+        stays=stays,
+        stay_charts=stay_charts,
+        overdue=overdue,
+        overdue_labels=OVERDUE_LABELS,
+        countries=countries,
+        statuses=statuses,
+        country_chart=country_chart,
+        month_labels=month_labels,
+        trend_series=series,
+        trend_chart=trend_chart,
+        state_label=_state_label,
+        lifecycle_titles={
+            "application": _("Applications"),
+            "certification": _("Certification cases"),
+        },
+    )
