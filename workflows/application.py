@@ -31,6 +31,15 @@ REJECTION_REASONS: tuple[str, ...] = (
     "other",
 )
 
+REASON_LABELS: dict[str, str] = {
+    "not_a_labour_recruiter": N_("Not a labour recruiter placing workers across borders"),
+    "no_valid_licence": N_("No valid licence for recruitment"),
+    "outside_scheme_scope": N_("Corridors or services outside the scheme's scope"),
+    "false_or_misleading_information": N_("False or misleading information"),
+    "requested_items_not_provided": N_("Requested items not provided"),
+    "other": N_("Other (explained below)"),
+}
+
 #: What the reviewer confirms before accepting (design).
 ELIGIBILITY_CHECKLIST: tuple[tuple[str, str], ...] = (
     ("labour_recruiter", N_("The applicant is a labour recruiter placing workers across borders")),

@@ -32,6 +32,14 @@ SUSPENSION_REASONS: tuple[str, ...] = (
     "voluntary",
 )
 
+REASON_LABELS: dict[str, str] = {
+    "unresolved_major_finding": N_("Unresolved major finding"),
+    "surveillance_refused_or_overdue": N_("Surveillance refused or overdue"),
+    "substantiated_complaint": N_("Substantiated complaint"),
+    "misuse_of_mark": N_("Misuse of the certification mark"),
+    "voluntary": N_("Voluntary, at the agency's request"),
+}
+
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "issue",

@@ -40,6 +40,14 @@ ACTIONS: tuple[str, ...] = (
     "other",
 )
 
+REASON_LABELS: dict[str, str] = {
+    "finding_raised": N_("A finding was raised"),
+    "certificate_suspended": N_("The certificate was suspended"),
+    "special_audit": N_("A special short-notice audit was opened"),
+    "referral_to_labour_inspectorate": N_("Referred to a labour inspectorate"),
+    "other": N_("Other (explained below)"),
+}
+
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "receive",

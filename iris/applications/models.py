@@ -56,9 +56,6 @@ class Application(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
         roles |= {r for r in SCHEME_ROLES if user.has_role(r)}
         return roles
 
-    def can_view(self, user: Any) -> bool:
-        return bool(user.is_authenticated and self.actor_roles(user))
-
     @property
     def open_items(self) -> list[dict[str, Any]]:
         return [i for i in self.requested_items if not (i.get("answer") or "").strip()]

@@ -96,9 +96,6 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
             roles.add(Role.SCHEME_ADMIN)
         return roles
 
-    def can_view(self, user: Any) -> bool:
-        return bool(user.is_authenticated and self.actor_roles(user))
-
     def __repr__(self) -> str:
         return f"<CertificationCase {self.public_id} {self.audit_type} {self.state}>"
 

@@ -67,9 +67,6 @@ class Complaint(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
             roles |= user.roles_in(self.handler_org_id) & set(COMPANY_HANDLERS)
         return roles
 
-    def can_view(self, user: Any) -> bool:
-        return bool(user.is_authenticated and self.actor_roles(user) - {Role.PUBLIC})
-
     def can_see_complainant(self, user: Any) -> bool:
         return user.is_authenticated and user.id == self.investigator_id
 
@@ -118,6 +115,3 @@ class Appeal(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
         if user.has_role(Role.SCHEME_ADMIN):
             roles.add(Role.SCHEME_ADMIN)
         return roles
-
-    def can_view(self, user: Any) -> bool:
-        return bool(user.is_authenticated and self.actor_roles(user))

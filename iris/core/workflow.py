@@ -155,6 +155,12 @@ class WorkflowSubject:
         """The roles ``user`` holds relative to this very subject (not in general)."""
         raise NotImplementedError
 
+    def can_view(self, user: Any) -> bool:
+        """Whether ``user`` may see the subject: any role relative to it beyond the public's."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        return bool(self.actor_roles(user) - {Role.PUBLIC})
+
     @property
     def lifecycle(self) -> Lifecycle:
         return LIFECYCLES[self.__workflow__]

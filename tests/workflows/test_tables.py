@@ -220,3 +220,10 @@ def test_reason_lists_come_from_the_domain():
         "voluntary",
     }
     assert LIFECYCLES["application"].rows("reject")[0].reason_codes
+
+
+def test_every_reason_code_has_words():
+    from workflows.lifecycles import REASON_LABELS
+
+    codes = {c for lc in LIFECYCLES.values() for t in lc.transitions for c in t.reason_codes}
+    assert codes <= set(REASON_LABELS)
