@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from iris.core import storage
 from iris.core.db import db, utcnow
@@ -128,7 +129,9 @@ def is_editable(response: Response) -> bool:
 
 def start_response(application: Any, *, actor: Any, code: str = SELF_ASSESSMENT) -> Response:
     if application.state not in EDITABLE_STATES:
-        raise QuestionnaireError("The self-assessment can only be started on a draft application.")
+        raise QuestionnaireError(
+            _("The self-assessment can only be started on a draft application.")
+        )
     existing = db.session.scalar(
         sa.select(Response).where(Response.application_id == application.id)
     )
@@ -136,7 +139,7 @@ def start_response(application: Any, *, actor: Any, code: str = SELF_ASSESSMENT)
         return existing
     version = latest_published(code)
     if version is None:
-        raise QuestionnaireError("No questionnaire version is published yet.")
+        raise QuestionnaireError(_("No questionnaire version is published yet."))
     response = Response(
         application_id=application.id,
         agency_id=application.agency_id,
@@ -175,7 +178,7 @@ def save_answers(
     documents) and rescore. Answers of questions hidden by the new answers are discarded, with
     their evidence links, so nothing stale is kept or submitted."""
     if not is_editable(response):
-        raise QuestionnaireError("This self-assessment can no longer be changed.")
+        raise QuestionnaireError(_("This self-assessment can no longer be changed."))
     definition = response.definition
     before = set(d.visible_keys(definition, response.answers or {}))
     answers = dict(response.answers or {})
@@ -208,7 +211,7 @@ def save_answers(
 
 def link_evidence(response: Response, key: str, doc: EvidenceDocument, *, actor: Any) -> None:
     if doc.agency_id != response.agency_id:
-        raise QuestionnaireError("A document of another agency cannot back this answer.")
+        raise QuestionnaireError(_("A document of another agency cannot back this answer."))
     if any(link.document_id == doc.id and link.answer_key == key for link in response.links):
         return
     response.links.append(EvidenceLink(document=doc, answer_key=key, linked_by_id=actor.id))
@@ -216,7 +219,7 @@ def link_evidence(response: Response, key: str, doc: EvidenceDocument, *, actor:
 
 def unlink_evidence(response: Response, key: str, doc: EvidenceDocument, *, actor: Any) -> None:
     if not is_editable(response):
-        raise QuestionnaireError("This self-assessment can no longer be changed.")
+        raise QuestionnaireError(_("This self-assessment can no longer be changed."))
     for link in list(response.links):
         if link.document_id == doc.id and link.answer_key == key:
             response.links.remove(link)
@@ -277,13 +280,13 @@ def migrate_response(
 ) -> MigrationReport:
     """Move a draft response to a newer published version, carrying answers by stable key."""
     if not is_editable(response):
-        raise QuestionnaireError("This self-assessment can no longer be changed.")
+        raise QuestionnaireError(_("This self-assessment can no longer be changed."))
     if not target.is_published or target.code != response.version.code:
         raise QuestionnaireError(
-            "Answers can only move to a published version of the same questionnaire."
+            _("Answers can only move to a published version of the same questionnaire.")
         )
     if target.id == response.version_id:
-        raise QuestionnaireError("The self-assessment already uses this version.")
+        raise QuestionnaireError(_("The self-assessment already uses this version."))
     report = plan_migration(response, target, today)
     response.answers = {k: response.answers[k] for k in report.carried}
     new = target.parsed
