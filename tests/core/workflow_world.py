@@ -168,6 +168,29 @@ class World:
         self.session.refresh(case)
         return case
 
+    def fieldwork_done(self, case: CertificationCase) -> None:
+        """Every criterion rated, a site visited and the interview sample met, through the
+        fieldwork feature's operations (what the stage-2 guards ask for)."""
+        from iris.fieldwork import operations as ops
+        from iris.fieldwork import queries as q
+
+        for row in q.criteria_of(q.definition_of(case)):
+            ops.rate_criterion(case, actor=self.lead, criterion=row.code, rating="conforming",
+                               notes="", documents=[], now=self.now)  # fmt: skip
+        site = self.agency.sites[0]  # type: ignore[attr-defined]
+        ops.record_site_visit(
+            case, actor=self.lead, site=site, visited_on=self.now.date(), notes=""
+        )
+        for _i in range(q.sampling_minimum(q.workers_placed(case.agency_id))):
+            ops.record_interview(
+                case, actor=self.auditor, conducted_on=self.now.date(), site=site,
+                language="uk", interpreter=False, channel="in_person", fees_paid=False,
+                fee_amount=None, fee_currency=None, documents_held=False,
+                contract_timing="before_departure", contract_language="uk",
+                contract_in_own_language=True, substitution=False, knows_grievance=True, notes="",
+            )  # fmt: skip
+        self.session.flush()
+
     def _findings(self, case: CertificationCase, how: str) -> None:
         plan = dict(
             correction="Refunded the fee", root_cause="No fee register", action="Fee register kept",
@@ -271,9 +294,12 @@ class World:
                 findings = "open"
             elif trigger == "recommend" and st == CaseState.STAGE2:
                 findings = "none"
-            return self.case(
+            case = self.case(
                 None if st is None else CaseState(st), audit_type=audit_type, findings=findings
             )
+            if st == CaseState.STAGE2 and trigger in ("issue_findings", "recommend"):
+                self.fieldwork_done(case)
+            return case
         if lifecycle == "certificate":
             return self.certificate(None if st is None else CertificateState(st))
         if lifecycle == "complaint":
@@ -334,6 +360,7 @@ class World:
         fire(case, "assign_team", self.planner, now=self.now)
         fire(case, "start_stage1", self.lead, now=self.now)
         fire(case, "start_stage2", self.lead, now=self.now)
+        self.fieldwork_done(case)
         self._findings(case, "open")
         self.session.flush()
         fire(case, "issue_findings", self.lead, now=self.now)
