@@ -1,0 +1,42 @@
+"""Migrations build the schema the models describe, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from iris import create_app
+from iris.core.db import db
+from tests.conftest import PG_URL, _pg_temp_database
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):  # type: ignore[no-untyped-def]
+    if PG_URL:
+        url, admin, name = _pg_temp_database(PG_URL)
+        yield url
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path / ('m' + uuid.uuid4().hex[:6] + '.db')}"
+
+
+def test_upgrade_head_then_autogenerate_finds_no_difference(empty_database_url):
+    app = create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "render_as_batch": True}
+            )
+            diff = compare_metadata(ctx, db.metadata)
+            tables = sa.inspect(conn).get_table_names()
+        db.engine.dispose()
+    assert "users" in tables and "alembic_version" in tables
+    assert diff == [], f"models and migrations differ: {diff}"
