@@ -1,0 +1,1 @@
+"""Operations: backup and restore, and the worker's health (``flask iris backup ...``)."""

@@ -1,0 +1,78 @@
+"""``flask --app wsgi iris backup create DIR`` / ``... backup restore DIR`` / ``iris outbox``."""
+
+from __future__ import annotations
+
+import click
+
+from iris.core.db import db
+
+
+def register(group: click.Group) -> None:
+    group.add_command(backup)
+    group.add_command(outbox)
+
+
+@click.group("backup")
+def backup() -> None:
+    """Back up or restore the database, the file storage and the signing keys."""
+
+
+@backup.command("create")
+@click.argument("directory", type=click.Path(file_okay=False))
+def create(directory: str) -> None:
+    """Write a backup into DIRECTORY (new or empty), with a manifest of sha256 sums."""
+    from iris.ops.backup import BackupError, create_backup
+
+    try:
+        result = create_backup(directory)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    m = result.manifest
+    rows = sum(m["tables"].values())
+    click.echo(
+        f"Backup written to {result.directory}: {m['database']['dialect']} database "
+        f"({len(m['tables'])} tables, {rows} rows), {m['storage_files']} stored files, "
+        f"{m['key_files']} key files; {result.files} files listed in manifest.json."
+    )
+
+
+@backup.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def restore(directory: str) -> None:
+    """Restore DIRECTORY into the configured (empty) database, storage and key directories."""
+    from iris.ops.backup import BackupError, restore_backup
+
+    try:
+        report = restore_backup(directory)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored {sum(report.tables.values())} rows in {len(report.tables)} tables. "
+        f"Checked {report.records_checked} transition records in {report.chains} chains, "
+        f"{report.files_checked} stored files, {report.references_checked} file references "
+        f"and {report.credentials_checked} signed certificates."
+    )
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(f"the restored data has {len(report.problems)} problem(s)")
+    click.echo("Everything restored matches the backup.")
+
+
+@click.command("outbox")
+@click.option("--deliver", is_flag=True, help="Send every due message now (as the worker does).")
+def outbox(deliver: bool) -> None:
+    """Show the outboxes (mail, webhooks) by status; optionally deliver what is due."""
+    from flask import current_app
+
+    from iris.core import outbox as core_outbox
+
+    if deliver:
+        report = core_outbox.deliver_all_due(current_app.config)
+        click.echo(
+            f"Sent {len(report.sent)}, retrying later {len(report.retrying)}, "
+            f"given up {len(report.failed)}."
+        )
+    for table, by_status in core_outbox.counts(db.session()).items():
+        summary = ", ".join(f"{status} {n}" for status, n in sorted(by_status.items())) or "empty"
+        click.echo(f"{table}: {summary}")
