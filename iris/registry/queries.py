@@ -8,6 +8,8 @@ costs about 500 µs a request; this costs tens of µs).
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,22 +20,49 @@ from iris.registry.models import RegistryEntry, RegistryIdentifier
 from iris.registry.sync import identifier_key
 from iris.registry.text import fold
 
-_BY_NUMBER = sa.text("SELECT document FROM registry_entries WHERE number = :number")
+_BY_NUMBER = "SELECT document FROM registry_entries WHERE number = {mark}"
+_local = threading.local()
 
 
-def _pooled_connection() -> Any:
-    return db.engine.connect()
+def _reader() -> tuple[Any, str]:
+    """This thread's private DBAPI connection for lean reads, and the driver's SQL.
+
+    Taken once from the engine (so it has the same settings) and kept for the life of the
+    thread, in autocommit mode so that every read sees the latest committed state and no
+    transaction stays open. Re-made after a fork (gunicorn workers) or a lost connection.
+    """
+    pid = os.getpid()
+    cached = getattr(_local, "reader", None)
+    if cached is not None and cached[0] == pid and cached[1] is db.engine:
+        return cached[2], cached[3]
+    raw = db.engine.raw_connection()
+    driver = raw.driver_connection
+    if db.engine.dialect.name == "postgresql":
+        driver.autocommit = True  # type: ignore[union-attr]
+    sql = _BY_NUMBER.format(
+        mark="%s" if db.engine.dialect.paramstyle in ("format", "pyformat") else "?"
+    )
+    _local.reader = (pid, db.engine, driver, sql, raw)
+    return driver, sql
 
 
-#: Where the lean path gets its connection: a pooled one of its own, outside any ORM
-#: session. Tests, whose data lives in one uncommitted transaction, point it at that.
-connection_factory = _pooled_connection
-
-
-def document_json(number: str) -> str | None:
+def _document_json_raw(number: str) -> str | None:
     """The public JSON document of the certificate ``number`` (canonical form), or None."""
-    with connection_factory() as conn:
-        return conn.execute(_BY_NUMBER, {"number": number}).scalar()
+    try:
+        conn, sql = _reader()
+        cursor = conn.cursor()
+        cursor.execute(sql, (number,))
+        row = cursor.fetchone()
+        cursor.close()
+    except Exception:
+        _local.reader = None  # a broken connection: the next request opens a new one
+        raise
+    return None if row is None else str(row[0])
+
+
+#: The lean lookup used by the views. Tests, whose data lives in one uncommitted
+#: transaction, point it at their session's connection instead.
+document_json = _document_json_raw
 
 
 def entry(number: str) -> RegistryEntry | None:

@@ -22,14 +22,19 @@ def issued(world, db_session, app):  # noqa: F811
 
 @pytest.fixture(autouse=True)
 def _lean_path_sees_the_test_transaction(monkeypatch, db_session):
-    """The lean lookup uses its own pooled connection; in tests the data is uncommitted in
-    the test's connection, so the lookup is pointed there."""
-    from contextlib import contextmanager
+    """The lean lookup reads on its own connection; in tests the data is uncommitted in the
+    test's connection, so the lookup is pointed there (same SQL)."""
+    import sqlalchemy as sa
 
     from iris.registry import queries
 
-    @contextmanager
-    def same_connection():
-        yield db_session.connection()
+    def same_connection(number):
+        return (
+            db_session.connection()
+            .execute(
+                sa.text("SELECT document FROM registry_entries WHERE number = :n"), {"n": number}
+            )
+            .scalar()
+        )
 
-    monkeypatch.setattr(queries, "connection_factory", same_connection)
+    monkeypatch.setattr(queries, "document_json", same_connection)
