@@ -140,7 +140,6 @@ class SubAgent(_AgencyChild, db.Model):
     risk: Mapped[Risk] = mapped_column(enum_column(Risk), default=Risk.MEDIUM)
 
 
-
 Organisation.registration_numbers = relationship(  # type: ignore[attr-defined]
     RegistrationNumber, order_by=RegistrationNumber.id, cascade="all, delete-orphan"
 )
