@@ -10,6 +10,7 @@ from iris.core.db import db
 def register(group: click.Group) -> None:
     group.add_command(backup)
     group.add_command(outbox)
+    group.add_command(periodic)
 
 
 @click.group("backup")
@@ -76,3 +77,25 @@ def outbox(deliver: bool) -> None:
     for table, by_status in core_outbox.counts(db.session()).items():
         summary = ", ".join(f"{status} {n}" for status, n in sorted(by_status.items())) or "empty"
         click.echo(f"{table}: {summary}")
+
+
+@click.command("periodic")
+def periodic() -> None:
+    """What the scheduler runs, once: timer transitions, reminders, due deliveries.
+
+    For installations without Redis: run it from cron every few minutes.
+    """
+    from flask import current_app
+
+    from iris.core import outbox as core_outbox
+    from iris.core.worker import run_tick
+
+    result = run_tick()
+    report = core_outbox.deliver_all_due(current_app.config)
+    click.echo(
+        f"{result['fired']} time-based transition(s) fired, {result['failed']} failed; "
+        f"{result['reminders']} reminder(s) queued; {len(report.sent)} message(s) delivered, "
+        f"{len(report.retrying)} to retry, {len(report.failed)} given up."
+    )
+    if result["failed"]:
+        raise SystemExit(1)
