@@ -77,7 +77,6 @@ def seed(ctx: Any) -> None:
                 else now - timedelta(days=200)
             )
             cert = issue_certificate(case, actor=decider, now=issued)
-            case.certificate_id = cert.id
         ctx.objects[f"certificate_{key}"] = cert
         if outcome == "suspended":
             fire(cert, "suspend", decider, now=now - timedelta(days=20),

@@ -1,0 +1,141 @@
+"""Benchmark: issuing a certificate (number, signing, PDF, storage, commit) per second.
+
+In one process and one run, interleaved so that the machine's noise hits all alike:
+
+1. issuance: ``issue_certificate`` for a certified case — counter row, the ``issue`` step
+   through the workflow engine, canonical facts, Ed25519 JWS, the bilingual PDF with its
+   QR code and attached credential, the file store write, the registry entry — then commit;
+2. baseline "minimal": WeasyPrint rendering a minimal one-page document (a paragraph of
+   text with the packaged font, through the same restricted fetcher and shared
+   FontConfiguration);
+3. for information, the certificate PDF alone (``render_certificate`` on fixed facts).
+
+Medians and the ratio issuance / minimal are printed. Target: within 2x of the minimum.
+
+    .venv/bin/python bench/bench_issue.py [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MINIMAL = (
+    "<html><head><style>@font-face { font-family: S; "
+    'src: url("iris-asset:fonts/NotoSans-Regular.ttf"); } body { font-family: S; }'
+    "</style></head><body><p>Zażółć gęślą jaźń. Ґанок.</p></body></html>"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-issue-"))
+    os.environ.setdefault("IRIS_SECRET_KEY", "bench")
+
+    from iris import create_app
+    from iris.accounts.models import Organisation
+    from iris.applications.models import Application
+    from iris.audits.models import CertificationCase
+    from iris.certificates.document import render_certificate
+    from iris.certificates.operations import issue_certificate
+    from iris.core.db import db, utcnow
+    from iris.core.pdf import render_pdf
+    from workflows.application import ApplicationState
+    from workflows.certification import CaseState
+    from workflows.roles import OrgKind, Role
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'issue.db'}",
+            "IRIS_SIGNING_KEY_DIR": str(work / "keys"),
+            "IRIS_STORAGE_DIR": str(work / "files"),
+            "IRIS_SIGNING_AUTOGENERATE": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        agency = Organisation(
+            kind=OrgKind.AGENCY, name="Agencja Pracy „Żółw” Sp. z o.o.", country="PL", city="Łódź"
+        )
+        company = Organisation(
+            kind=OrgKind.AUDIT_COMPANY,
+            name="Certa Audit Polska Sp. z o.o.",
+            country="PL",
+            city="Kraków",
+        )
+        db.session.add_all([agency, company])
+        db.session.commit()
+
+        from iris.accounts.models import User
+
+        decider = User(email="decider@bench.invalid", name="Dora Decider", password_hash="-")
+        db.session.add(decider)
+        db.session.commit()
+
+        def new_case() -> CertificationCase:
+            application = Application(agency_id=agency.id, state=ApplicationState.ACCEPTED)
+            db.session.add(application)
+            db.session.flush()
+            case = CertificationCase(
+                agency_id=agency.id, audit_company_id=company.id,
+                application_id=application.id, state=CaseState.CERTIFIED,
+            )  # fmt: skip
+            db.session.add(case)
+            db.session.commit()
+            return case
+
+        from iris.certificates.models import Certificate
+
+        # The decision maker's role is checked by the engine: act as one.
+        Certificate.actor_roles = lambda self, user: {Role.DECISION_MAKER}  # type: ignore[method-assign]
+
+        def issue() -> float:
+            case = new_case()
+            started = time.perf_counter()
+            cert = issue_certificate(case, actor=decider, now=utcnow())
+            db.session.commit()
+            return time.perf_counter() - started
+
+        facts = None
+
+        def certificate_pdf() -> float:
+            started = time.perf_counter()
+            render_certificate(facts, credential)
+            return time.perf_counter() - started
+
+        def minimal() -> float:
+            started = time.perf_counter()
+            render_pdf(MINIMAL)
+            return time.perf_counter() - started
+
+        issue()  # warm up: imports, fonts, key ring
+        minimal()
+        cert = db.session.scalars(db.select(Certificate)).first()
+        facts, credential = cert.facts, cert.credential
+        certificate_pdf()
+        times: dict[str, list[float]] = {"issue": [], "minimal": [], "pdf": []}
+        for _ in range(args.rounds):
+            times["minimal"].append(minimal())
+            times["issue"].append(issue())
+            times["pdf"].append(certificate_pdf())
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"minimal one-page PDF   {med['minimal'] * 1000:7.1f} ms (median of {args.rounds})")
+        print(f"certificate PDF alone  {med['pdf'] * 1000:7.1f} ms")
+        print(
+            f"issuance, committed    {med['issue'] * 1000:7.1f} ms  = {1 / med['issue']:.1f} certificates/s"
+        )
+        print(f"ratio issuance / minimal: {med['issue'] / med['minimal']:.2f} (target <= 2)")
+
+
+if __name__ == "__main__":
+    main()
