@@ -1,6 +1,8 @@
 """The audit's pages: the planner's team assignment, the auditor's queue and workspace,
 assessment, interviews, findings and corrective actions, requests for information.
 
+All under ``/audit/`` (the audits feature keeps its own case pages under ``/cases/``).
+
 Every view: load (404) → authorise (404 where the case must not leak, 403 otherwise) →
 validate a FlaskForm → one operation → commit → flash and redirect. A refused step answers
 with its status (409/403/400) and the reason.
@@ -29,7 +31,7 @@ from iris.fieldwork.models import WorkerInterview
 from workflows.certification import CaseState
 from workflows.roles import Role
 
-bp = Blueprint("fieldwork", __name__)
+bp = Blueprint("fieldwork", __name__, url_prefix="/audit")
 
 AUDIT_ROLES = (
     Role.PLANNER,

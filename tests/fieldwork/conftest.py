@@ -64,4 +64,4 @@ def world(db_session, make):  # type: ignore[no-untyped-def]
 
 
 def case_url(case: Any, rest: str = "") -> str:
-    return f"/cases/{case.public_id}{rest}"
+    return f"/audit/cases/{case.public_id}{rest}"

@@ -38,7 +38,7 @@ def test_auditor_not_on_the_team_gets_404(client, world, db_session):  # type: i
         evidence_url(w),
     ):
         assert client.get(url).status_code == 404, url
-    assert w.case.public_id not in client.get("/cases").get_data(as_text=True)
+    assert w.case.public_id not in client.get("/audit/cases").get_data(as_text=True)
     assert interview_id  # interviews have no page of their own to guess
 
 

@@ -96,7 +96,7 @@ def to_stage2_with_findings(client: Any, w: Any, db_session: Any) -> None:
 
 
 def cap(client: Any, w: Any, finding: Finding, action: str = "Fee register kept") -> Any:
-    url = f"/findings/{finding.public_id}/corrective-action"
+    url = f"/audit/findings/{finding.public_id}/corrective-action"
     return client.post(
         url,
         {"correction": "Refunded the workers", "root_cause": "No fee register",
@@ -107,7 +107,7 @@ def cap(client: Any, w: Any, finding: Finding, action: str = "Fee register kept"
 
 def review(client: Any, finding: Finding, decision: str, comment: str = "") -> Any:
     return client.post(
-        f"/findings/{finding.public_id}/review", {"decision": decision, "comment": comment}
+        f"/audit/findings/{finding.public_id}/review", {"decision": decision, "comment": comment}
     )
 
 
@@ -269,5 +269,5 @@ def test_overdue_findings_are_flagged(client, world, db_session):  # type: ignor
     finding.due_at = utcnow() - timedelta(days=1)
     db_session.flush()
     assert "Overdue" in text_of(client.get(case_url(w.case)))
-    assert "Overdue" in text_of(client.get("/cases"))
-    assert "Overdue" in text_of(client.get(f"/findings/{finding.public_id}/review"))
+    assert "Overdue" in text_of(client.get("/audit/cases"))
+    assert "Overdue" in text_of(client.get(f"/audit/findings/{finding.public_id}/review"))

@@ -53,13 +53,13 @@ def test_queue_queries_do_not_grow_with_cases(client, world, make, db_session): 
     w = world
     add_cases(w, db_session, make, 2)
     as_user(client, w.lead)
-    client.get("/cases")
+    client.get("/audit/cases")
     with counting() as few:
-        page = client.get("/cases")
+        page = client.get("/audit/cases")
     assert page.status_code == 200 and "Overdue" in page.get_data(as_text=True)
     add_cases(w, db_session, make, 20)
     with counting() as many:
-        page = client.get("/cases")
+        page = client.get("/audit/cases")
     assert page.status_code == 200
     assert len(many) == len(few), (len(few), len(many))
 
