@@ -127,9 +127,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def last_record(session: Session, subject_type: str, subject_id: int) -> TransitionRecord | None:
-    return session.scalars(
-        sa.select(TransitionRecord)
+def chain_head(session: Session, subject_type: str, subject_id: int) -> tuple[int, str] | None:
+    """(seq, hash) of the subject's last record, or None before its first."""
+    row = session.execute(
+        sa.select(TransitionRecord.seq, TransitionRecord.hash)
         .where(
             TransitionRecord.subject_type == subject_type,
             TransitionRecord.subject_id == subject_id,
@@ -137,6 +138,7 @@ def last_record(session: Session, subject_type: str, subject_id: int) -> Transit
         .order_by(TransitionRecord.seq.desc())
         .limit(1)
     ).first()
+    return None if row is None else (int(row.seq), str(row.hash))
 
 
 def history(session: Session, subject_type: str, subject_id: int) -> list[TransitionRecord]:

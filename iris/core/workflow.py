@@ -47,7 +47,7 @@ from transitions import Machine
 
 from iris.core import jobs
 from iris.core.db import db, utcnow
-from iris.core.history import TransitionRecord, json_safe, last_record
+from iris.core.history import TransitionRecord, chain_head, json_safe
 from workflows.base import NEW, Lifecycle, Transition, roles_for, row_for, triggers_from
 from workflows.lifecycles import LIFECYCLES
 from workflows.roles import Role
@@ -522,13 +522,13 @@ def fire(
             raise TransitionNotAllowed(*firing.failures)
 
         # 4. the record, chained to the subject's previous one, in the same transaction
-        previous = None if is_new else last_record(session, lc.name, subject.id)
+        head = None if is_new else chain_head(session, lc.name, subject.id)
         if reason_code:
             firing.payload.setdefault("reason_code", reason_code)
         record = TransitionRecord(
             subject_type=lc.name,
             subject_id=subject.id,
-            seq=1 if previous is None else previous.seq + 1,
+            seq=1 if head is None else head[0] + 1,
             trigger=trigger,
             from_state=None if state is None else str(state),
             to_state=str(subject.state),
@@ -538,7 +538,7 @@ def fire(
             reason=firing.reason,
             payload=json_safe(firing.payload),
         )
-        record.seal(None if previous is None else previous.hash)
+        record.seal(None if head is None else head[1])
         session.add(record)
         # 5. flush (the version counter checks nobody changed the row meanwhile); no commit
         session.flush()
