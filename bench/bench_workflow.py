@@ -86,7 +86,7 @@ def setup(n: int) -> tuple[list[int], int]:
             issued_at=now,
             original_issued_at=now,
             expires_at=now + timedelta(days=1000),
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
     db.session.add_all(certs)
