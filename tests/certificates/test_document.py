@@ -123,7 +123,7 @@ def test_context_is_plain_data():
             assert isinstance(value, allowed), type(value)
 
     walk(context)
-    assert context["qr"].startswith("data:image/svg+xml")
+    assert context["qr"].startswith("data:image/png")
 
 
 def test_long_scope_is_summarised_not_overflowing(ring):
