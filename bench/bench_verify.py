@@ -185,9 +185,13 @@ def run(
         "IRIS_RATELIMIT_ENABLED": "false",
         "IRIS_SIGNING_KEY_DIR": str(workdir / "keys"),
     }
+    # An empty config file: the project's gunicorn.conf.py (access log, worker count) is
+    # for production; the benchmark sets what it measures on the command line.
+    config = workdir / "gunicorn-bench.conf.py"
+    config.write_text("")
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(config), "-w", "2", "-k", "sync",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -63,3 +63,14 @@ def issued_cert(world, db_session):  # noqa: F811
 
 
 from tests.core.workflow_world import world  # noqa: E402,F401
+
+
+def test_the_holder_downloads_its_pdf_and_others_cannot(client, login_as, issued_cert, world, make):  # noqa: F811
+    from workflows.roles import Role
+
+    client.login(world.agency_admin)
+    response = client.get(f"/certificates/{issued_cert.number}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    login_as(Role.AGENCY_ADMIN, make.agency(name="Inna Agencja"))
+    assert client.get(f"/certificates/{issued_cert.number}.pdf").status_code == 404
