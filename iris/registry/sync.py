@@ -226,20 +226,40 @@ def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
                 "document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
             }
         )
-    conn.execute(t["ident"].delete().where(t["ident"].c.certificate_id.in_(ids)))
-    conn.execute(t["entry"].delete().where(t["entry"].c.certificate_id.in_(ids)))
-    if rows:
-        conn.execute(t["entry"].insert(), rows)
-    if identifiers:
+    # A status change updates the existing entry in place (one statement); a new
+    # certificate gets its entry and its identifiers. Identifiers come from the facts frozen
+    # at issuance, so they never change afterwards.
+    entry = t["entry"]
+    existing = set(
+        conn.execute(sa.select(entry.c.certificate_id).where(entry.c.certificate_id.in_(ids)))
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        if row["certificate_id"] in existing:
+            values = {k: v for k, v in row.items() if k != "certificate_id"}
+            conn.execute(
+                entry.update().where(entry.c.certificate_id == row["certificate_id"]).values(values)
+            )
+    new_rows = [row for row in rows if row["certificate_id"] not in existing]
+    if new_rows:
+        conn.execute(entry.insert(), new_rows)
+        new_ids = {row["certificate_id"] for row in new_rows}
         conn.execute(
             t["ident"].insert(),
-            [{"identifier": i, "certificate_id": c} for i, c in sorted(identifiers)],
+            [
+                {"identifier": i, "certificate_id": c}
+                for i, c in sorted(identifiers)
+                if c in new_ids
+            ],
         )
 
 
 def rebuild_all(conn: sa.Connection, batch: int = 1000) -> int:
-    """Rebuild every entry (after a restore or a data migration); returns the count."""
+    """Rebuild every entry from scratch (after a restore or a data migration)."""
     t = _tables()
+    conn.execute(t["ident"].delete())
+    conn.execute(t["entry"].delete())
     ids = [row[0] for row in conn.execute(sa.select(t["cert"].c.id).order_by(t["cert"].c.id))]
     for start in range(0, len(ids), batch):
         refresh_entries(conn, ids[start : start + batch])
