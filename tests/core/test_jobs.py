@@ -20,8 +20,9 @@ def record(value: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear() -> None:
+def _clear(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     done.clear()
+    monkeypatch.setitem(app.config, "IRIS_REDIS_URL", None)  # inline, whatever the env says
 
 
 def test_a_job_runs_after_the_commit_in_an_app_context(committing_db):

@@ -23,6 +23,7 @@ from tests.notifications.smtp import SmtpServer, smtp_server_fixture  # noqa: F4
 @pytest.fixture
 def mail_on(app, smtp_server, monkeypatch):
     monkeypatch.setitem(app.config, "IRIS_SMTP_URL", smtp_server.url)
+    monkeypatch.setitem(app.config, "IRIS_REDIS_URL", None)  # jobs inline, whatever the env
     monkeypatch.setitem(app.config, "IRIS_OUTBOX_RETRY_BASE_SECONDS", 60)
     monkeypatch.setitem(app.config, "IRIS_OUTBOX_MAX_ATTEMPTS", 3)
     monkeypatch.setitem(app.config, "IRIS_OUTBOX_LEASE_SECONDS", 300)

@@ -47,7 +47,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(app, monkeypatch) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "IRIS_REDIS_URL", None)  # deliveries inline after commit
     r = Receiver()
     yield r
     r.close()
