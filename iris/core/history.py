@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from iris.core.db import db
+from iris.core.db import Model
 
 
 def canonical_json(value: Any) -> str:
@@ -36,7 +36,7 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class TransitionRecord(db.Model):
+class TransitionRecord(Model):
     """One state change of one subject. Never updated, never deleted."""
 
     __tablename__ = "transition_records"
