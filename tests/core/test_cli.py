@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 
 from iris.accounts.models import Organisation, User
+from tests.helpers import text_of
 from workflows.roles import OrgKind, Role
 
 
@@ -69,11 +70,17 @@ def test_demo_gives_every_role_a_login_and_loads_only_once(runner, db_session):
     assert runner.invoke(args=["iris", "demo", "--if-empty"]).exit_code == 0
 
 
-def test_demo_logins_work(runner, client, db_session):
+def test_demo_logins_work_in_each_users_language(runner, client, db_session):
+    from flask_babel import force_locale, gettext
+
     runner.invoke(args=["iris", "demo"])
     resp = client.post(
         "/login",
         {"email": "k.wisniewska@wisla-praca.pl", "password": "demo-password-1"},
         follow_redirects=True,
     )
-    assert "Welcome back, Katarzyna Wiśniewska" in resp.get_data(as_text=True)
+    with force_locale("pl"):
+        welcome = gettext("Welcome back, %(name)s.", name="Katarzyna Wiśniewska")
+    assert welcome.startswith("Witamy")
+    assert welcome in text_of(resp)
+    assert '<html lang="pl">' in resp.get_data(as_text=True)
