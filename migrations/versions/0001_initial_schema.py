@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 20:44:53.619791
+Create Date: 2026-11-21 20:58:18.704298
 
 """
 from alembic import op
