@@ -150,12 +150,3 @@ def register(app: Flask) -> None:
     @app.template_global()
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
-
-    @app.template_global()
-    def url_with_lang(lang: str) -> str:
-        args = dict(request.view_args or {})
-        query = request.args.to_dict()
-        query["lang"] = lang
-        if request.endpoint and request.method == "GET":
-            return url_for(request.endpoint, **args, **query)
-        return url_for("main.home", lang=lang)
