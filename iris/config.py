@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     "IRIS_SMTP_URL": "",
     "IRIS_BASE_URL": "http://127.0.0.1:5000",
     "IRIS_PAGE_SIZE": 25,
+    "IRIS_SIGNING_AUTOGENERATE": False,
+    "IRIS_STANDARD_VERSION": "1.2",
+    "IRIS_RATELIMIT_VERIFY": "120 per minute",
+    "IRIS_RATELIMIT_BULK": "20 per minute",
+    "IRIS_RATELIMIT_CONCERN": "5 per hour",
+    "IRIS_VERIFICATION_LOG_SECONDS": 2,
+    "IRIS_VERIFICATION_LOG_SYNC": False,
     # jobs and the outbox (iris/core/worker.py, iris/core/outbox.py)
     "IRIS_JOB_QUEUE": "iris",
     "IRIS_JOB_VISIBILITY_SECONDS": 3600,
