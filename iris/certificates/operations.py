@@ -36,7 +36,7 @@ from iris.certificates.wording import language_for
 from iris.core import storage
 from iris.core.db import db, utcnow
 from iris.core.pdf import PdfError
-from iris.core.signing import KeyRingError, keyring_for_app
+from iris.core.signing import KeyRingError, signing_ring_for_app
 from iris.core.workflow import WorkflowError, fire
 
 __all__ = [
@@ -157,10 +157,8 @@ def certificate_facts(cert: Certificate, *, kid: str) -> dict[str, Any]:
 def sign_certificate(cert: Certificate, *, session: Session | None = None) -> Certificate:
     """Freeze, sign and print ``cert`` (its dates must be set): credential, PDF, sha256."""
     session = session if session is not None else db.session()
-    ring = keyring_for_app()
     try:
-        if not ring.exists() and current_app.config.get("IRIS_SIGNING_AUTOGENERATE"):
-            ring.generate()
+        ring = signing_ring_for_app()
         kid = ring.current().kid
         facts = certificate_facts(cert, kid=kid)
         credential = ring.sign(facts, typ=CREDENTIAL_TYPE)

@@ -360,6 +360,19 @@ def keyring_for_app(app: Any = None) -> KeyRing:
     return KeyRing(directory)
 
 
+def signing_ring_for_app(app: Any = None) -> KeyRing:
+    """The key ring, for signing: generated on first use when ``IRIS_SIGNING_AUTOGENERATE``
+    is on (tests and the local demo); otherwise a missing ring raises KeyRingError."""
+    ring = keyring_for_app(app)
+    if app is None:
+        from flask import current_app
+
+        app = current_app
+    if not ring.exists() and app.config.get("IRIS_SIGNING_AUTOGENERATE"):
+        ring.generate()
+    return ring
+
+
 # --------------------------------------------------------------------------- JWS
 
 

@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from iris.certificates import numbering
 from iris.core.db import db
 from iris.core.permissions import public
-from iris.core.signing import KeyRingError, keyring_for_app
+from iris.core.signing import KeyRingError, keyring_for_app, signing_ring_for_app
 from iris.core.workflow import WorkflowError
 from iris.extensions import csrf, limiter
 from iris.registry import operations, queries, tracking
@@ -296,7 +296,7 @@ def status_list() -> Response:
             "statuses": queries.statuses(),
         }
         try:
-            ring = keyring_for_app()
+            ring = signing_ring_for_app()
             token = ring.sign(payload, typ=STATUS_LIST_TYPE)
         except KeyRingError:
             return api_error(503, "unavailable", _("The signing key is not set up yet."))
