@@ -7,6 +7,7 @@ page (with a reason where the history needs one); nothing is ever deleted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,6 +116,27 @@ def _confirm(template_args: dict[str, Any], form: f.ReasonForm, status: int = 20
     return render_template("admin/confirm.html", form=form, **template_args), status
 
 
+def _confirmed(  # type: ignore[no-untyped-def]
+    form: f.ReasonForm,
+    template_args: dict[str, Any],
+    run: Callable[[], Any],
+    success: Callable[[], str],
+    back: str,
+):
+    """The confirmation step every admin change shares: show the page; on a valid POST run
+    the operation, commit, flash ``success()`` and go back; a refusal re-renders the page."""
+    if not form.validate_on_submit():
+        return _confirm(template_args, form)
+    try:
+        run()
+    except ops.AdminError as exc:
+        form.form_errors.append(str(exc))
+        return _confirm(template_args, form, exc.status)
+    db.session.commit()
+    flash(success(), "success")
+    return redirect(back)
+
+
 # Users ------------------------------------------------------------------------------------------------
 
 
@@ -205,16 +227,13 @@ def remove_membership(public_id: str, org_id: str, role: str):  # type: ignore[n
         "danger": True,
         "reason": False,
     }
-    if form.validate_on_submit():
-        try:
-            ops.remove_membership(membership, actor=current_user)
-        except ops.AdminError as exc:
-            form.form_errors.append(str(exc))
-            return _confirm(args, form, exc.status)
-        db.session.commit()
-        flash(_("The role is removed."), "success")
-        return redirect(back)
-    return _confirm(args, form)
+    return _confirmed(
+        form,
+        args,
+        lambda: ops.remove_membership(membership, actor=current_user),
+        lambda: _("The role is removed."),
+        back,
+    )
 
 
 @bp.route("/users/<public_id>/<any(deactivate, activate):action>", methods=["GET", "POST"])
@@ -249,21 +268,17 @@ def set_user_active(public_id: str, action: str):  # type: ignore[no-untyped-def
         }
         operation = ops.activate_user
     args.update(cancel=back, reason=True)
-    if form.validate_on_submit():
-        try:
-            operation(user, actor=current_user, reason=form.reason.data)
-        except ops.AdminError as exc:
-            form.form_errors.append(str(exc))
-            return _confirm(args, form, exc.status)
-        db.session.commit()
-        flash(
+    return _confirmed(
+        form,
+        args,
+        lambda: operation(user, actor=current_user, reason=form.reason.data),
+        lambda: (
             _("The account of %(name)s is deactivated.", name=user.name)
             if action == "deactivate"
-            else _("The account of %(name)s is active again.", name=user.name),
-            "success",
-        )
-        return redirect(back)
-    return _confirm(args, form)
+            else _("The account of %(name)s is active again.", name=user.name)
+        ),
+        back,
+    )
 
 
 # Organisations ---------------------------------------------------------------------------------------
@@ -369,23 +384,17 @@ def change_organisation_status(public_id: str, action: str):  # type: ignore[no-
         "cancel": back,
         "reason": True,
     }
-    if form.validate_on_submit():
-        try:
-            ops.STATUS_OPERATIONS[action](org, actor=current_user, reason=form.reason.data)
-        except ops.AdminError as exc:
-            form.form_errors.append(str(exc))
-            return _confirm(args, form, exc.status)
-        db.session.commit()
-        flash(
-            _(
-                "%(org)s is now %(status)s.",
-                org=org.name,
-                status=org_status_label(org.status).lower(),
-            ),
-            "success",
-        )
-        return redirect(back)
-    return _confirm(args, form)
+    return _confirmed(
+        form,
+        args,
+        lambda: ops.STATUS_OPERATIONS[action](org, actor=current_user, reason=form.reason.data),
+        lambda: _(
+            "%(org)s is now %(status)s.",
+            org=org.name,
+            status=org_status_label(org.status).lower(),
+        ),
+        back,
+    )
 
 
 # Auditors ---------------------------------------------------------------------------------------------
@@ -457,21 +466,17 @@ def auditor_approval(public_id: str, action: str):  # type: ignore[no-untyped-de
         }
         operation = ops.withdraw_auditor_approval
     args.update(cancel=back, reason=True)
-    if form.validate_on_submit():
-        try:
-            operation(user, actor=current_user, reason=form.reason.data)
-        except ops.AdminError as exc:
-            form.form_errors.append(str(exc))
-            return _confirm(args, form, exc.status)
-        db.session.commit()
-        flash(
+    return _confirmed(
+        form,
+        args,
+        lambda: operation(user, actor=current_user, reason=form.reason.data),
+        lambda: (
             _("%(name)s is approved as an IRIS auditor.", name=user.name)
             if action == "approve"
-            else _("The approval of %(name)s is withdrawn.", name=user.name),
-            "success",
-        )
-        return redirect(back)
-    return _confirm(args, form)
+            else _("The approval of %(name)s is withdrawn.", name=user.name)
+        ),
+        back,
+    )
 
 
 # Outbox -------------------------------------------------------------------------------------------------
