@@ -18,6 +18,7 @@ from iris.core import workflow
 from iris.core.db import db
 from iris.core.errors import render_error, wants_json
 from iris.core.permissions import login_required, roles_required
+from iris.workflowui.diagram import lifecycle_svg
 from iris.workflowui.forms import step_form, step_inputs
 from iris.workflowui.queries import STATE_TONES, panel
 from workflows.base import mermaid, roles_for, row_for
@@ -132,4 +133,5 @@ def diagrams():  # type: ignore[no-untyped-def]
         "workflowui/diagrams.html",
         lifecycles=list(LIFECYCLES.values()),
         mermaid=mermaid,
+        drawing=lambda lc: lifecycle_svg(lc, label=_),
     )

@@ -173,3 +173,28 @@ def test_the_scheme_admin_sees_every_lifecycle_from_the_tables(world, client):  
     assert "decision_pending --&gt; certified: grant (decision_maker) [four_eyes" in html
     client.login(world.reviewer)
     assert client.get("/admin/lifecycles").status_code == 403
+
+
+def test_the_lifecycle_page_draws_each_diagram_with_every_state_and_step(world, client):  # noqa: F811
+    import xml.etree.ElementTree as ET
+
+    from iris.workflowui.diagram import lifecycle_svg
+    from workflows.lifecycles import LIFECYCLES
+
+    world.session.commit()
+    client.login(world.scheme_admin)
+    html = client.get("/admin/lifecycles").get_data(as_text=True)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    for lc in LIFECYCLES.values():
+        svg = str(lifecycle_svg(lc))
+        assert svg in html  # drawn inline on the page, not linked from elsewhere
+        tree = ET.fromstring(svg)  # well-formed XML, so browsers draw it
+        boxes = {g.get("data-state") for g in tree.iterfind(".//s:g[@class='state']", ns)}
+        assert boxes == {s.value for s in lc.states}
+        pairs = {(s, t.dest) for t in lc.transitions for s in t.sources}
+        assert len(tree.findall(".//s:path[@marker-end]", ns)) == len(pairs)
+        labels = " ".join(
+            " ".join(t.itertext()) for t in tree.iterfind(".//s:g[@class='edge-label']/s:text", ns)
+        )
+        for t in lc.transitions:
+            assert t.label in labels
