@@ -258,7 +258,7 @@ def lifecycle_svg(
         words = _wrap(label(lifecycle.state_label(name)), 22)
         first = y + BOX_H / 2 + 4 - 7 * (len(words) - 1)
         out.append(
-            f'<text font-size="12" text-anchor="middle" fill="#0b1f3a">'
+            '<text font-size="12" text-anchor="middle" fill="#0b1f3a">'
             + "".join(
                 f'<tspan x="{x + BOX_W / 2:.0f}" y="{first + 14 * i:.0f}">{escape(line)}</tspan>'
                 for i, line in enumerate(words)
