@@ -17,6 +17,8 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "IRIS_CERT_VALIDITY_YEARS": 3,
     "IRIS_SURVEILLANCE_MONTHS": 12,
+    # the recertification audit opens this long before the certificate expires (design)
+    "IRIS_RECERTIFICATION_LEAD_MONTHS": 6,
     "IRIS_CAP_DEADLINE_DAYS": 90,
     "IRIS_SUSPENSION_MAX_MONTHS": 6,
     "IRIS_DEFERRAL_DAYS": 60,
@@ -45,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "IRIS_RATELIMIT_VERIFY": "120 per minute",
     "IRIS_RATELIMIT_BULK": "20 per minute",
     "IRIS_RATELIMIT_CONCERN": "5 per hour",
+    # the JSON API (iris/api): per token, and the longest a token may live
+    "IRIS_RATELIMIT_API": "300 per minute",
+    "IRIS_API_TOKEN_MAX_DAYS": 365,
     "IRIS_VERIFICATION_LOG_SECONDS": 2,
     "IRIS_VERIFICATION_LOG_SYNC": False,
     # jobs and the outbox (iris/core/worker.py, iris/core/outbox.py)

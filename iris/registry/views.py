@@ -32,7 +32,7 @@ from iris.core.db import db
 from iris.core.permissions import public
 from iris.core.signing import KeyRingError, keyring_for_app, signing_ring_for_app
 from iris.core.workflow import WorkflowError
-from iris.extensions import csrf, limiter
+from iris.extensions import limiter
 from iris.registry import operations, queries, tracking
 from iris.registry.forms import BulkCheckForm, ConcernForm
 from workflows.certificate import CertificateState
@@ -130,30 +130,7 @@ def api_error(status: int, code: str, message: str) -> Response:
 # --------------------------------------------------------------------------- machines
 
 
-@bp.get("/api/v1/ping")
-@public
-def ping() -> Response:
-    """A constant JSON answer: the baseline of bench/bench_verify.py."""
-    return current_app.response_class('{"ok":true}', mimetype="application/json")
-
-
-@bp.get("/api/v1/certificates/<number>")
-@public
-@rate_limited(VERIFY_LIMIT)
-def api_certificate(number: str) -> Response:
-    """The lean path: normalise, one indexed lookup, the stored JSON as it is."""
-    canonical = numbering.normalise(number) if len(number) <= 64 else None
-    if canonical is None:
-        tracking.record("api", "invalid")
-        return api_error(400, "invalid_number", _("This is not a certificate number."))
-    document = queries.document_json(canonical)
-    tracking.record("api", "found" if document else "not_found")
-    if document is None:
-        message = _("No certificate has the number %(number)s.", number=canonical)
-        if not numbering.is_valid(canonical):
-            message += " " + _("Its check digit does not match: a digit is probably mistyped.")
-        return api_error(404, "not_found", message)
-    return current_app.response_class(document, mimetype="application/json")
+# The JSON API (ping, verification by number, search, bulk check) is in iris/api/views.py.
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -187,75 +164,6 @@ def _filters_from_args() -> queries.Filters:
         status=status,
         audit_company=int(company) if company else None,
     )
-
-
-def _summary(e: Any) -> dict[str, Any]:
-    return {
-        "number": e.number,
-        "status": e.state,
-        "holder": {"name": e.name, "country": e.country, "city": e.city},
-        "audit_company": e.audit_company_name,
-        "issued_at": e.issued_on,
-        "expires_at": e.expires_on,
-        "url": url_for("registry.api_certificate", number=e.number, _external=True),
-    }
-
-
-@bp.get("/api/v1/certificates")
-@public
-@rate_limited(VERIFY_LIMIT)
-def api_search() -> Response:
-    try:
-        filters = _filters_from_args()
-        page = _int_arg("page", 1, 1, 100_000)
-        per_page = _int_arg("per_page", 25, 1, 100)
-    except ValueError as exc:
-        return api_error(400, "invalid_parameter", _("Invalid parameter: %(name)s.", name=str(exc)))
-    result = queries.search(filters, page=page, per_page=per_page)
-    tracking.record("search", f"{result.total} found")
-    body = {
-        "items": [_summary(e) for e in result.items],
-        "page": result.page,
-        "per_page": result.per_page,
-        "total": result.total,
-        "pages": result.pages,
-    }
-    return current_app.response_class(
-        json.dumps(body, ensure_ascii=False), mimetype="application/json"
-    )
-
-
-@bp.post("/api/v1/certificates/verify")
-@public
-@rate_limited(BULK_LIMIT)
-def api_verify_many() -> Response:
-    """``{"numbers": [...]}`` (certificate or registration numbers, at most 1,000)."""
-    if request.content_length is not None and request.content_length > 256 * 1024:
-        return api_error(413, "too_large", _("Send at most 256 KB in one request."))
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("numbers"), list):
-        return api_error(
-            400, "invalid_body", _('Send JSON like {"numbers": ["IRIS-PL-2025-0000423", ...]}.')
-        )
-    items = data["numbers"]
-    if len(items) > operations.MAX_BULK:
-        return api_error(
-            413, "too_many_items", _("Send at most %(n)s numbers at once.", n=operations.MAX_BULK)
-        )
-    if not all(isinstance(i, str) for i in items):
-        return api_error(400, "invalid_body", _("Every number must be a string."))
-    results = operations.check_many(items)
-    tracking.record(
-        "api_bulk", f"{sum(r.found for r in results)}/{len(results)} found", count=len(results)
-    )
-    body = {"results": [r.as_dict() for r in results]}
-    return current_app.response_class(
-        json.dumps(body, ensure_ascii=False), mimetype="application/json"
-    )
-
-
-api_verify_many.iris_csrf_exempt = True  # type: ignore[attr-defined]  # JSON, no cookies used
-csrf.exempt(api_verify_many)
 
 
 @bp.get("/.well-known/jwks.json")
