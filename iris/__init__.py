@@ -36,6 +36,7 @@ FEATURES = (
     "api",
     "notifications",
     "oversight",
+    "privacy",
     "ops",
 )
 

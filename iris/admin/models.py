@@ -30,6 +30,7 @@ class AdminActionKind(enum.StrEnum):
     AUDITOR_PROFILE_UPDATED = "auditor_profile_updated"
     AUDITOR_APPROVED = "auditor_approved"
     AUDITOR_APPROVAL_WITHDRAWN = "auditor_approval_withdrawn"
+    USER_ERASED = "user_erased"  # personal data pseudonymised (iris.privacy)
 
 
 class AdminAction(db.Model):

@@ -92,6 +92,7 @@ def action_label(entry: AdminAction) -> str:
         AdminActionKind.AUDITOR_PROFILE_UPDATED: _("Auditor profile updated"),
         AdminActionKind.AUDITOR_APPROVED: _("Approved as an IRIS auditor"),
         AdminActionKind.AUDITOR_APPROVAL_WITHDRAWN: _("Auditor approval withdrawn"),
+        AdminActionKind.USER_ERASED: _("Personal data erased (pseudonymised)"),
     }
     return words[kind]
 

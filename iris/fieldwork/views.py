@@ -28,6 +28,7 @@ from iris.fieldwork import hooks  # noqa: F401  (registers the report and eviden
 from iris.fieldwork import operations as ops
 from iris.fieldwork import queries as q
 from iris.fieldwork.models import WorkerInterview
+from iris.privacy import hooks as privacy
 from workflows.certification import CaseState
 from workflows.roles import Role
 
@@ -401,6 +402,8 @@ def interviews(case: str) -> Any:
         .where(WorkerInterview.case_id == c.id)
         .order_by(WorkerInterview.id)
     ).all()
+    privacy.interviews_viewed(c, rows)
+    db.session.commit()  # with its access log entry (iris.privacy)
     return render_template(
         "fieldwork/interviews.html", c=c, interviews=rows,
         needed=q.sampling_minimum(q.workers_placed(c.agency_id)),

@@ -27,6 +27,7 @@ from iris.applications.models import Application
 from iris.core import storage
 from iris.core.db import db
 from iris.core.permissions import login_required, require
+from iris.privacy import hooks as privacy
 from iris.questionnaires import definition as d
 from iris.questionnaires import operations as ops
 from iris.questionnaires import rendering
@@ -517,6 +518,8 @@ def evidence_download(doc: str):  # type: ignore[no-untyped-def]
     except storage.StorageError:
         current_app.logger.error("evidence %s: file missing or altered", document.public_id)
         abort(404, _("The file of this document is missing from the store."))
+    privacy.evidence_viewed(document)
+    db.session.commit()  # with its access log entry (iris.privacy)
     response = send_file(
         io.BytesIO(data),
         mimetype=document.content_type
