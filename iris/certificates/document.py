@@ -136,4 +136,9 @@ def render_certificate(
         description="IRIS certificate credential (compact JWS, EdDSA/Ed25519)",
         media_type="application/jose",
     )
-    return render_template_pdf("pdf/certificate.html", context, attachments=[attachment])
+    return render_template_pdf(
+        "pdf/certificate.html",
+        context,
+        attachments=[attachment],
+        stylesheets=["certificate.css"],
+    )

@@ -194,6 +194,57 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
         raise PdfError(f"template {template}: {exc}") from exc
 
 
+# --------------------------------------------------------------------------- caches
+
+_css_cache: dict[str, Any] = {}
+#: Parsed images kept across renders: SVG artwork given as ``data:`` URIs and packaged
+#: ``iris-asset:`` images, the same bytes for every document. Keyed by URL, so the same URL
+#: always means the same image; bounded, so many distinct images cannot grow the process.
+_shared_images: dict[str, Any] = {}
+_SHARED_IMAGES_MAX = 64
+_SHAREABLE = ("data:image/svg+xml", ASSET_SCHEME + ":")
+
+
+def _stylesheet(name: str) -> Any:
+    """``templates/pdf/<name>`` parsed once per process (a packaged, fixed file).
+
+    Parsing the certificate's stylesheet, with its ``@font-face`` rules, on every render
+    cost more than laying out a short page; a stylesheet given here replaces a ``<link>``
+    in the template.
+    """
+    css = _css_cache.get(name)
+    if css is None:
+        from weasyprint import CSS
+
+        path = _resolve_asset(f"{ASSET_SCHEME}:pdf/{name}")
+        css = CSS(
+            string=_read_cached(path).decode("utf-8"),
+            base_url=f"{ASSET_SCHEME}:pdf/",
+            url_fetcher=AssetFetcher(),
+            font_config=font_configuration(),
+        )
+        _css_cache[name] = css
+    return css
+
+
+def _image_cache() -> dict[str, Any]:
+    """A per-render image cache that starts with the images shared across renders."""
+    return dict(_shared_images)
+
+
+def _keep_shared_images(cache: dict[str, Any]) -> None:
+    from weasyprint.images import SVGImage
+
+    for url, image in cache.items():
+        if (
+            len(_shared_images) < _SHARED_IMAGES_MAX
+            and url not in _shared_images
+            and url.startswith(_SHAREABLE)
+            and isinstance(image, SVGImage)
+        ):
+            _shared_images[url] = image
+
+
 # --------------------------------------------------------------------------- rendering
 
 _font_config: FontConfiguration | None = None
@@ -220,8 +271,13 @@ def render_pdf(
     html: str,
     *,
     attachments: Iterable[FileAttachment] = (),
+    stylesheets: Iterable[str] = (),
 ) -> bytes:
-    """PDF bytes of an HTML string, resources restricted to packaged assets."""
+    """PDF bytes of an HTML string, resources restricted to packaged assets.
+
+    ``stylesheets`` names files of ``templates/pdf/`` applied to the document, parsed once
+    per process.
+    """
     _import_weasyprint()
     from weasyprint import HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError
@@ -239,15 +295,21 @@ def render_pdf(
     ]
     with _render_lock:
         try:
+            css = [_stylesheet(name) for name in stylesheets]
+            images = _image_cache()
             document = HTML(string=html, base_url=f"{ASSET_SCHEME}:pdf/", url_fetcher=fetcher)
-            return bytes(
+            data = bytes(
                 document.write_pdf(
+                    stylesheets=css,
                     font_config=font_configuration(),
                     attachments=files,
                     pdf_identifier=None,
                     custom_metadata=False,
+                    cache=images,
                 )
             )
+            _keep_shared_images(images)
+            return data
         except FatalURLFetchingError as exc:
             cause = exc.__cause__ or exc
             raise PdfError(str(cause)) from exc
@@ -258,6 +320,9 @@ def render_template_pdf(
     context: Mapping[str, Any],
     *,
     attachments: Iterable[FileAttachment] = (),
+    stylesheets: Iterable[str] = (),
 ) -> bytes:
     """Render ``templates/<template>`` with ``context`` to PDF bytes."""
-    return render_pdf(render_html(template, context), attachments=attachments)
+    return render_pdf(
+        render_html(template, context), attachments=attachments, stylesheets=stylesheets
+    )
