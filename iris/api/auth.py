@@ -120,15 +120,45 @@ def token_required(*scopes: str) -> Callable[[F], F]:
         protected.iris_access = "api"
         protected.iris_scopes = frozenset(scopes)
         protected.iris_csrf_exempt = True  # bearer token only: no cookie is ever used
-        doc = dict(getattr(protected, "_apidoc", {}))
-        manual = dict(doc.get("manual_doc", {}))
-        manual["security"] = [{SECURITY_SCHEME: list(scopes)}]
-        doc["manual_doc"] = manual
-        protected._apidoc = doc
+        protected._apidoc = _with_auth_docs(getattr(protected, "_apidoc", {}), scopes)
         csrf.exempt(protected)
         return cast(F, protected)
 
     return decorator
+
+
+AUTH_RESPONSES = (
+    (401, "No token, or not a valid, current token"),
+    (403, "The token lacks the scope, or your role does not allow this"),
+    (429, "Too many requests"),
+)
+
+
+def _with_auth_docs(apidoc: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, Any]:
+    """The operation's documentation plus its security requirement and 401/403/429."""
+    from copy import deepcopy
+
+    from iris.api.blueprint import bp
+    from iris.api.schemas import ErrorSchema
+
+    doc = deepcopy(apidoc)
+    manual = doc.setdefault("manual_doc", {})
+    # OpenAPI: a bearer scheme's requirement lists no scopes; they are named in x-scopes
+    manual["security"] = [{SECURITY_SCHEME: []}]
+    if scopes or "x-scopes" not in manual:
+        manual["x-scopes"] = list(scopes)
+
+    def stand_in() -> None:
+        return None
+
+    target: Any = stand_in
+    for status, text in AUTH_RESPONSES:
+        target = bp.alt_response(status, schema=ErrorSchema, description=text)(target)
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for status, docs in target._apidoc["response"]["responses"].items():
+        if status not in responses:
+            responses[status] = docs
+    return doc
 
 
 def commit_touch(response: Any) -> Any:

@@ -73,7 +73,7 @@ def readable(spec: dict[str, Any]) -> dict[str, Any]:
                 for p in [*shared, *op.get("parameters", [])]
             ]
             security = op.get("security")
-            scopes = sorted({s for req in security or [] for v in req.values() for s in v})
+            scopes = list(op.get("x-scopes", []))
             body = op.get("requestBody")
             groups.setdefault((op.get("tags") or ["other"])[0], []).append(
                 {

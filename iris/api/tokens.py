@@ -34,7 +34,7 @@ def _page(form: NewTokenForm, status: int = 200) -> Any:
     ), status
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.route("", methods=["GET", "POST"])
 @login_required
 def index() -> Any:
     form = NewTokenForm()
