@@ -412,6 +412,9 @@ def ask_information(
     )  # fmt: skip
     db.session.add(msg)
     db.session.flush()
+    from iris.notifications.operations import notify_information_request
+
+    notify_information_request(case, msg)  # the agency's outbox, in this transaction
     return msg
 
 

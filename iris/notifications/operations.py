@@ -7,7 +7,11 @@ Each row has an idempotency key ``<event>:<subject>:<occurrence>:<recipient>``, 
 ``notify`` twice for the same occurrence (a retried request, a second ``tick`` on the same
 day) queues nothing new. Never commits.
 
-Which function to call for which event (by the owners of the lifecycle effects):
+The lifecycle steps notify through :mod:`iris.notifications.hooks` (an every-step effect
+per lifecycle, its table ``STEP_EVENTS``); the date-driven reminders come from
+:func:`on_tick` (``flask iris tick`` and the worker's schedule). Mail is rendered in each
+recipient's own language (the user's saved locale, a subscriber's chosen one), dates
+formatted for that language. The events:
 
 ==========================  =======================================================
 event                       subject and extra context
@@ -17,7 +21,7 @@ application_deferred        Application (``defer``; ``reason=``, ``due=`` option
 application_accepted        Application (``accept``)
 application_rejected        Application (``reject``; ``reason=``)
 team_assigned               CertificationCase (``assign_team``)
-request_for_information     CertificationCase or Application (``question=``)
+request_for_information     CertificationCase (:func:`notify_information_request`)
 findings_issued             CertificationCase (``issue_findings``)
 corrective_action_due       Finding: sent by :func:`on_tick` 14 days before it is due
 corrective_action_overdue   Finding: sent by :func:`on_tick` once it is overdue
@@ -90,14 +94,14 @@ EVENTS: dict[str, EventSpec] = {
     "request_for_information": EventSpec(
         "request_for_information", (AGENCY,), label=_l("Request for information")
     ),
-    "findings_issued": EventSpec("findings_issued", (AGENCY,), label=_l("Findings issued")),
+    "findings_issued": EventSpec("findings_issued", (AGENCY, TEAM), label=_l("Findings issued")),
     "corrective_action_due": EventSpec(
         "corrective_action_due", (AGENCY, TEAM), label=_l("Corrective action due in 14 days")
     ),
     "corrective_action_overdue": EventSpec(
         "corrective_action_overdue", (AGENCY, TEAM), label=_l("Corrective action overdue")
     ),
-    "decision": EventSpec("decision", (AGENCY,), label=_l("Certification decision")),
+    "decision": EventSpec("decision", (AGENCY, TEAM), label=_l("Certification decision")),
     "certificate_issued": EventSpec(
         "certificate_issued", (AGENCY, SUBSCRIBERS), webhook=True, label=_l("Certificate issued")
     ),
@@ -169,6 +173,34 @@ def _maybe_link(endpoint: str, **values: Any) -> str:
     return str(current_app.config["IRIS_BASE_URL"]).rstrip("/") + "/"
 
 
+def _first_link(*candidates: tuple[str, dict[str, Any]]) -> str:
+    """The first of the candidate pages this installation serves (else the home page)."""
+    for endpoint, values in candidates:
+        if endpoint in current_app.view_functions:
+            return external_url(endpoint, **values)
+    return _maybe_link("main.home")
+
+
+def subject_link(subject: Any) -> str:
+    """The page where the recipient reads about ``subject`` and acts on it."""
+    table = getattr(subject, "__tablename__", "")
+    public_id = getattr(subject, "public_id", None)
+    if table == "certificates":
+        return _maybe_link("registry.verify", number=subject.number)
+    if table == "applications":
+        return _first_link(("applications.detail", {"public_id": public_id}))
+    if table == "certification_cases":
+        return _first_link(
+            ("audits.case", {"public_id": public_id}), ("fieldwork.case", {"case": public_id})
+        )
+    if table == "findings":
+        return _first_link(
+            ("fieldwork.corrective_action", {"finding": public_id}),
+            ("audits.case", {"public_id": subject.case.public_id}),
+        )
+    return _maybe_link("main.home")
+
+
 # --------------------------------------------------------------------------- facts
 
 
@@ -188,7 +220,11 @@ def _certificate(subject: Any) -> Any:
 
 
 def facts(subject: Any) -> dict[str, Any]:
-    """The plain values templates may use: no ORM objects reach a template."""
+    """The plain values templates may use: no ORM objects reach a template.
+
+    Dates are ``date`` objects: the templates format them in the recipient's language
+    (``|dateformat``, inside ``force_locale``), never here.
+    """
     from iris.accounts.models import Organisation
 
     agency_id = _agency_id(subject)
@@ -197,7 +233,7 @@ def facts(subject: Any) -> dict[str, Any]:
         "agency_name": agency.name if agency else "",
         "reference": getattr(subject, "number", None) or getattr(subject, "public_id", ""),
         "state": str(getattr(subject, "state", "") or ""),
-        "link": _maybe_link("main.home"),
+        "link": subject_link(subject),
     }
     cert = _certificate(subject)
     if cert is not None:
@@ -205,7 +241,6 @@ def facts(subject: Any) -> dict[str, Any]:
             number=cert.number,
             expires_on=cert.expires_at.date() if cert.expires_at else None,
             surveillance_due=getattr(cert, "next_surveillance_due", None),
-            link=_maybe_link("registry.verify", number=cert.number),
         )
     if hasattr(subject, "grade") and hasattr(subject, "criterion"):  # a finding
         out.update(
@@ -332,6 +367,21 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
     return Notified(mails, hooks)
 
 
+def notify_information_request(case: Any, message: Any) -> Notified:
+    """An auditor asked the agency about an answer: one mail per question asked."""
+    link = _first_link(
+        ("fieldwork.thread", {"case": case.public_id, "key": message.answer_key}),
+        ("audits.case", {"public_id": case.public_id}),
+    )
+    return notify(
+        "request_for_information",
+        case,
+        key=f"information-request:{message.id}",
+        question=message.body,
+        link=link,
+    )
+
+
 def queue_webhooks(event: str, subject: Any, occurrence_key: str) -> list[WebhookDelivery]:
     endpoints = db.session.scalars(
         sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
@@ -382,11 +432,16 @@ def on_tick(now: datetime) -> int:
     Certificates expiring in 90 and in 30 days, surveillance due within
     ``IRIS_SURVEILLANCE_NOTICE_DAYS``, corrective actions due within 14 days and overdue.
     Each is keyed by its date, so a second run the same day (or the next) adds nothing.
+    Returns the number of mails newly queued.
     """
-    count = 0
-    count += _certificate_reminders(now)
-    count += _finding_reminders(now)
-    return count
+
+    def queued() -> int:
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) or 0)
+
+    before = queued()
+    _certificate_reminders(now)
+    _finding_reminders(now)
+    return queued() - before  # only the new ones: a re-run finds every key already there
 
 
 def _certificate_reminders(now: datetime) -> int:

@@ -15,6 +15,7 @@ from iris.core.db import db
 from iris.core.permissions import public, require, roles_required
 from iris.extensions import limiter
 from iris.main.forms import EmptyForm
+from iris.notifications import hooks  # noqa: F401  (the lifecycles' notifications)
 from iris.notifications import operations as ops
 from iris.notifications.forms import SubscribeForm, WebhookForm
 from iris.notifications.models import WebhookEndpoint

@@ -58,5 +58,15 @@ def tick(at: datetime) -> None:
     for name, subject_id, trigger, problem in result.failed:
         click.echo(f"FAILED {name} #{subject_id}: {trigger}: {problem}", err=True)
     click.echo(f"{len(result.fired)} time-based transition(s) fired at {at.isoformat()}.")
+    # then the features' date-driven reminders (keyed by date: a re-run sends nothing twice)
+    from iris import feature_modules
+
+    reminders = 0
+    for module in feature_modules("operations"):
+        on_tick = getattr(module, "on_tick", None)
+        if on_tick is not None:
+            reminders += int(on_tick(at) or 0)
+            db.session.commit()
+    click.echo(f"{reminders} reminder(s) queued.")
     if result.failed:
         raise SystemExit(1)

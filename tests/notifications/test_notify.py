@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -105,7 +105,7 @@ def test_every_event_renders_in_english_with_a_subject(world, outbox):
             days=30,
             outcome="granted",
             question="Q?",
-            due="2030-01-01",
+            due=date(2030, 1, 1),
         )
         assert result.mails, event
         for mail in result.mails:
