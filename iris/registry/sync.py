@@ -176,6 +176,44 @@ def _base_url() -> str:
     return ""
 
 
+def entry_row(
+    cert: Any, facts: dict[str, Any], history: list[Any], base_url: str
+) -> tuple[dict[str, Any], set[str]]:
+    """The registry entry's column values for ``cert`` and its identifier keys.
+
+    ``cert`` is anything with the certificate's columns (a row, an object), ``history`` its
+    transition records in order (with ``id``). Used by :func:`refresh_entries` and by the
+    bulk loader of ``flask iris demo --scale`` (iris/ops/scale.py), so both write the same.
+    """
+    document = build_document(cert, facts, _history(history), base_url)
+    holder = document["holder"]
+    regs = [str(v) for v in holder["registration_numbers"].values()]
+    words = [holder["name"], *holder["trade_names"], holder["city"], cert.number, *regs]
+    words += [digits(v) for v in regs]
+    keys = {identifier_key(cert.number)}
+    keys |= {identifier_key(v) for v in regs} | {digits(v) for v in regs}
+    corridors = document["scope"].get("corridors", [])
+    destinations = sorted({c["destination"] for c in corridors})
+    row = {
+        "certificate_id": cert.id,
+        "number": cert.number,
+        "state": str(cert.state),
+        "name": holder["name"][:300],
+        "country": holder["country"],
+        "city": (holder["city"] or "")[:200],
+        "destinations": "," + "".join(f"{d}," for d in destinations),
+        "audit_company_id": cert.audit_company_id,
+        "audit_company_name": document["audit_company"]["name"][:300],
+        "search_text": " " + fold(" ".join(words)) + " ",
+        "issued_on": document["issued_at"],
+        "expires_on": document["expires_at"],
+        "status_changed_at": cert.status_changed_at,
+        "last_change_id": max((r.id for r in history), default=0),
+        "document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+    }
+    return row, {k[:64] for k in keys if k}
+
+
 def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
     """Rebuild the registry entries of the certificates ``ids`` on ``conn``."""
     ids = sorted(set(ids))
@@ -196,36 +234,9 @@ def refresh_entries(conn: sa.Connection, ids: Iterable[int]) -> None:
         if cert.state is None:
             continue
         facts = cert.facts or _live_facts(conn, t, cert)
-        history = by_cert.get(cert.id, [])
-        document = build_document(cert, facts, _history(history), base_url)
-        holder = document["holder"]
-        regs = [str(v) for v in holder["registration_numbers"].values()]
-        words = [holder["name"], *holder["trade_names"], holder["city"], cert.number, *regs]
-        words += [digits(v) for v in regs]
-        keys = {identifier_key(cert.number)}
-        keys |= {identifier_key(v) for v in regs} | {digits(v) for v in regs}
-        identifiers |= {(k[:64], cert.id) for k in keys if k}
-        corridors = document["scope"].get("corridors", [])
-        destinations = sorted({c["destination"] for c in corridors})
-        rows.append(
-            {
-                "certificate_id": cert.id,
-                "number": cert.number,
-                "state": str(cert.state),
-                "name": holder["name"][:300],
-                "country": holder["country"],
-                "city": (holder["city"] or "")[:200],
-                "destinations": "," + "".join(f"{d}," for d in destinations),
-                "audit_company_id": cert.audit_company_id,
-                "audit_company_name": document["audit_company"]["name"][:300],
-                "search_text": " " + fold(" ".join(words)) + " ",
-                "issued_on": document["issued_at"],
-                "expires_on": document["expires_at"],
-                "status_changed_at": cert.status_changed_at,
-                "last_change_id": max((r.id for r in history), default=0),
-                "document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-            }
-        )
+        row, keys = entry_row(cert, facts, by_cert.get(cert.id, []), base_url)
+        rows.append(row)
+        identifiers |= {(k, cert.id) for k in keys}
     # A status change updates the existing entry in place (one statement); a new
     # certificate gets its entry and its identifiers. Identifiers come from the facts frozen
     # at issuance, so they never change afterwards.
