@@ -61,7 +61,14 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def _without_location(messages: Any) -> Any:
     """webargs nests messages under the request location (``json``, ``query``, ``files``)."""
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "view_args"}:
+    if isinstance(messages, dict) and set(messages) <= {
+        "json",
+        "query",
+        "form",
+        "files",
+        "multipart",
+        "view_args",
+    }:
         merged: dict[str, Any] = {}
         for value in messages.values():
             if isinstance(value, dict):
@@ -91,7 +98,8 @@ def _page_error(exc: HTTPException) -> Any:
 
     if isinstance(exc, CSRFError):
         return render_error(
-            400, _("The form has expired or was sent from elsewhere. Reload the page and try again.")
+            400,
+            _("The form has expired or was sent from elsewhere. Reload the page and try again."),
         )
     default = type(exc).description
     return render_error(exc.code or 500, exc.description if exc.description != default else None)

@@ -185,7 +185,7 @@ def raise_finding(data: dict[str, Any], public_id: str) -> Any:
     """Raise a finding (the confirmed audit team, during stage 1 or 2)"""
     case = _case(public_id)
     _content(case)
-    if "confirmed" not in q.case_roles(current_user, case):
+    if not q.can_record(current_user, case):  # the confirmed team, during stage 1 or 2
         abort(403)
     try:
         finding = ops.raise_finding(

@@ -15,13 +15,17 @@ from tests.core.workflow_world import world  # noqa: F401  (fixture)
 
 @pytest.fixture
 def token_for(db_session):  # type: ignore[no-untyped-def]
-    """``token_for(user, scopes=all, days=30) -> secret``."""
+    """``token_for(user, scopes=all, days=30) -> secret``.
+
+    Commits (into the test's savepoint, rolled back at the end like everything else): a view
+    that refuses rolls back to the last commit, and must not take the set-up with it.
+    """
 
     def _make(user: Any, scopes: tuple[str, ...] = SCOPES, days: int = 30) -> str:
         _row, secret = operations.create_token(
             actor=user, name="test", scopes=list(scopes), expires_at=utcnow() + timedelta(days=days)
         )
-        db_session.flush()
+        db_session.commit()
         return secret
 
     return _make

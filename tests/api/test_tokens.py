@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -20,7 +20,7 @@ def _form(name: str = "HR export", scopes=("applications:read",), days: int = 90
     return {
         "name": name,
         "scopes": list(scopes),
-        "expires_on": (date.today() + timedelta(days=days)).isoformat(),
+        "expires_on": (utcnow().date() + timedelta(days=days)).isoformat(),
     }
 
 
