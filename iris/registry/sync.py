@@ -2,10 +2,23 @@
 
 A SQLAlchemy ``after_flush`` listener collects the certificates touched by the flush (a
 certificate row written, or a certificate transition record appended by the workflow
-engine) and rebuilds their :class:`~iris.registry.models.RegistryEntry` rows on the same
-connection. So every status change — suspension, restoration, withdrawal, expiry,
+engine) and brings their :class:`~iris.registry.models.RegistryEntry` rows up to date on
+the same connection. So every status change — suspension, restoration, withdrawal, expiry,
 supersession, cancellation — is in the registry exactly when its transaction commits, and
 vanishes with it on rollback; no channel can show a change that did not happen.
+
+Two paths, chosen per certificate from what the flush changed:
+
+* **A lifecycle step** (only the status columns changed, and/or transition records were
+  appended) *patches* the entry: one read of the entry's document by primary key, the
+  status fields set from the certificate already in memory and the new records appended to
+  its history, one UPDATE. No certificate, history, organisation or identifier query. This
+  is what suspension, restoration, withdrawal, expiry and surveillance pay.
+* **A new certificate, or a change of what it certifies** (facts, number, credential,
+  holder, company, dates of issue) — or an entry that does not exist yet — *rebuilds* the
+  entry from the database (:func:`refresh_entries`), as :func:`rebuild_all` does.
+
+Both paths write the same document (a test compares a patched entry with a rebuilt one).
 
 The entry's public document prefers the facts frozen and signed at issuance (the certified
 scope, not the agency's profile as edited since); a certificate without them (created
@@ -40,19 +53,129 @@ def _day(moment: datetime | None) -> str | None:
     return moment.date().isoformat() if moment else None
 
 
+#: Certificate columns that a patch carries into the entry; a change of any other persisted
+#: column (other than bookkeeping ones) makes the entry rebuilt.
+PATCHED = frozenset(
+    {
+        "state",
+        "status_changed_at",
+        "expires_at",
+        "next_surveillance_due",
+        "last_surveillance_at",
+        "suspension_ends_at",
+        "suspended_at",
+        "suspension_reason_code",
+        "withdrawn_at",
+        "version",
+        "updated_at",
+        "pdf_sha256",
+        "language",
+    }
+)
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     from iris.certificates.models import Certificate
     from iris.core.history import TransitionRecord
 
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Certificate) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, TransitionRecord) and obj.subject_type == SUBJECT:
-            ids.add(obj.subject_id)
-    if ids:
-        refresh_entries(session.connection(), ids)
+    rebuild: set[int] = set()
+    patch: dict[int, Any] = {}
+    records: dict[int, list[Any]] = {}
+    for obj in session.new:
+        if isinstance(obj, TransitionRecord) and obj.subject_type == SUBJECT:
+            records.setdefault(obj.subject_id, []).append(obj)
+        elif isinstance(obj, Certificate) and obj.id is not None:
+            rebuild.add(obj.id)
+    for obj in session.dirty:
+        if isinstance(obj, Certificate) and obj.id is not None and obj.id not in rebuild:
+            changed = _changed_columns(obj)
+            if changed - PATCHED:
+                rebuild.add(obj.id)
+            elif changed:
+                patch[obj.id] = obj
+    for cert_id in records:
+        if cert_id not in rebuild and cert_id not in patch:
+            cert = _loaded(session, Certificate, cert_id)
+            if cert is None:
+                rebuild.add(cert_id)
+            else:
+                patch[cert_id] = cert
+    if not (rebuild or patch):
+        return
+    conn = session.connection()
+    missing = patch_entries(conn, {i: c for i, c in patch.items() if i not in rebuild}, records)
+    if rebuild or missing:
+        refresh_entries(conn, rebuild | missing)
+
+
+def _changed_columns(obj: Any) -> set[str]:
+    state = sa.inspect(obj)
+    return {
+        attr.key
+        for attr in state.mapper.column_attrs
+        if state.attrs[attr.key].history.has_changes()
+    }
+
+
+def _loaded(session: Session, cls: type, ident: int) -> Any:
+    """The instance already in the session's identity map, or None (no query)."""
+    key = sa.inspect(cls).identity_key_from_primary_key((ident,))
+    return session.identity_map.get(key)
+
+
+def patch_entries(
+    conn: sa.Connection, certs: dict[int, Any], records: dict[int, list[Any]]
+) -> set[int]:
+    """Bring the entries of ``certs`` (loaded certificates) up to date in place.
+
+    Sets the status fields from each certificate and appends the ``records`` not yet in its
+    history; returns the ids that have no entry yet (to be rebuilt).
+    """
+    if not certs:
+        return set()
+    entry = _tables()["entry"]
+    current = {
+        row.certificate_id: row
+        for row in conn.execute(
+            sa.select(entry.c.certificate_id, entry.c.last_change_id, entry.c.document).where(
+                entry.c.certificate_id.in_(sorted(certs))
+            )
+        )
+    }
+    for cert_id, cert in sorted(certs.items()):
+        row = current.get(cert_id)
+        if row is None:
+            continue
+        document = json.loads(row.document)
+        new = sorted(
+            (r for r in records.get(cert_id, []) if r.id > row.last_change_id),
+            key=lambda r: r.seq,
+        )
+        document.update(
+            status=str(cert.state),
+            status_changed_at=_iso(cert.status_changed_at),
+            # as build_document: the row's date, else the one in the frozen facts
+            expires_at=_day(cert.expires_at) or (cert.facts or {}).get("expires_at"),
+            last_surveillance_at=_day(cert.last_surveillance_at),
+            next_surveillance_due=cert.next_surveillance_due.isoformat()
+            if cert.next_surveillance_due
+            else None,
+            suspension_ends_at=_day(cert.suspension_ends_at),
+        )
+        document["history"].extend(_history(new))
+        conn.execute(
+            entry.update()
+            .where(entry.c.certificate_id == cert_id)
+            .values(
+                state=document["status"],
+                status_changed_at=cert.status_changed_at,
+                expires_on=document["expires_at"],
+                last_change_id=max([row.last_change_id, *(r.id for r in new)]),
+                document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            )
+        )
+    return set(certs) - set(current)
 
 
 def _tables() -> dict[str, sa.Table]:

@@ -268,3 +268,40 @@ def test_jwks_is_public_and_has_no_private_parts(client, issued):
     for key in json.loads(body.get_data())["keys"]:
         assert set(key) >= {"kty", "crv", "x", "kid", "iris:not_before", "iris:not_after"}
         assert "d" not in key
+
+
+def test_a_patched_entry_equals_one_rebuilt_from_the_database(issued, world, db_session):
+    """Lifecycle steps patch the entry in place; what they write is what a rebuild writes."""
+    from iris.registry import sync
+    from iris.registry.models import RegistryEntry
+
+    rebuilt: list[set[int]] = []
+    original = sync.refresh_entries
+
+    def counting(conn, ids):
+        rebuilt.append(set(ids))
+        return original(conn, ids)
+
+    sync.refresh_entries = counting
+    try:
+        fire(issued, "suspend", world.decider, reason="Surveillance overdue",
+             reason_code="surveillance_refused_or_overdue")  # fmt: skip
+        fire(issued, "restore", world.decider, reason="Surveillance done")
+        fire(issued, "withdraw", world.decider, reason="Critical breach")
+        db_session.flush()
+    finally:
+        sync.refresh_entries = original
+    assert rebuilt == []  # three steps, no rebuild
+
+    def entry() -> dict:
+        row = db_session.get(RegistryEntry, issued.id)
+        db_session.refresh(row)
+        return {c.key: getattr(row, c.key) for c in sa.inspect(RegistryEntry).column_attrs}
+
+    patched = entry()
+    assert json.loads(patched["document"])["status"] == "withdrawn"
+    assert [h["to"] for h in json.loads(patched["document"])["history"]] == [
+        "active", "suspended", "active", "withdrawn"
+    ]  # fmt: skip
+    sync.refresh_entries(db_session.connection(), [issued.id])
+    assert entry() == patched
