@@ -1,9 +1,16 @@
 """Certification case: one audit cycle by an audit company (DOMAIN.md §3.2).
 
 Initial audits go through stage 1 and stage 2. Surveillance, recertification and special
-audits reuse this machine from ``audit_planned``: they are opened by the audit company's
-planner for a certified agency, and go straight to the on-site stage (``start_onsite``,
-a design addition: ISO/IEC 17021-1 has no stage 1 for them).
+audits reuse this machine from ``audit_planned``: they are opened for a certified agency by
+the audit company's planner or the scheme manager (``open_followup``), or by the system
+when the certificate's schedule says one is due (``open_scheduled``: surveillance
+``IRIS_SURVEILLANCE_MONTHS`` after the last decision, recertification
+``IRIS_RECERTIFICATION_LEAD_MONTHS`` before expiry), and go straight to the on-site stage
+(``start_onsite``, a design addition: ISO/IEC 17021-1 has no stage 1 for them).
+
+The decision of a follow-up audit acts on the certificate in force: a surveillance or
+special grant maintains it (and restores a suspended one), a recertification grant issues a
+new certificate that supersedes it; a surveillance or special refusal suspends it.
 """
 
 from enum import StrEnum
@@ -61,9 +68,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         "open_followup",
         (NEW,),
         S.TEAM_PENDING,
-        frozenset({Role.PLANNER}),
+        frozenset({Role.PLANNER, Role.SCHEME_ADMIN}),
         guards=("certificate_in_force", "followup_audit_type", "no_open_case"),
         label=N_("Plan a surveillance, recertification or special audit"),
+    ),
+    Transition(
+        "open_scheduled",
+        (NEW,),
+        S.TEAM_PENDING,
+        frozenset({Role.SYSTEM}),
+        guards=("certificate_in_force", "followup_audit_type", "followup_due", "no_open_case"),
+        timer=True,
+        label=N_("Open the audit the certificate's schedule says is due"),
+        help=N_("Surveillance after the configured interval; recertification before expiry."),
     ),
     Transition(
         "assign_team",
@@ -199,7 +216,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.CERTIFIED,
         DECIDER,
         guards=("four_eyes", "no_open_major_findings"),
-        effects=("record_decision", "issue_certificate"),
+        effects=("record_decision", "issue_certificate", "restore_certificate"),
         irreversible=True,
         label=N_("Grant certification"),
         help=N_("Issues the certificate (or maintains or renews it for a follow-up audit)."),
@@ -210,11 +227,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.REFUSED,
         DECIDER,
         guards=("four_eyes",),
-        effects=("record_decision", "open_appeal_window"),
+        effects=("record_decision", "open_appeal_window", "suspend_certificate"),
         reason_required=True,
         irreversible=True,
         label=N_("Refuse certification"),
-        help=N_("The agency may appeal within the appeal window."),
+        help=N_(
+            "The agency may appeal within the appeal window. Refusing a surveillance or special"
+            " audit suspends the certificate."
+        ),
     ),
     Transition(
         "close_overdue",

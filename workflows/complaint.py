@@ -1,5 +1,11 @@
 """Complaint: from anyone, anonymous allowed, about an agency, an audit company or the scheme
 (DOMAIN.md §3.4). The complainant's identity is protected: it is never part of a record.
+
+A complaint about a certified agency is proposed at receipt to the audit company that
+certified it: the scheme manager or that company triages it. The investigator (someone with
+no tie to the subject) may open a special short-notice audit, and a substantiated
+complaint's action can suspend the certificate or raise a finding in that special audit,
+through the same engine.
 """
 
 from enum import StrEnum
@@ -26,7 +32,7 @@ class ComplaintAbout(StrEnum):
 
 
 S = ComplaintState
-#: The scheme manager handles every complaint; an audit company handles one triaged to it.
+#: The scheme manager handles every complaint; an audit company one proposed or routed to it.
 HANDLERS = frozenset(
     {Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER, Role.PLANNER, Role.DECISION_MAKER}
 )
@@ -55,7 +61,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.RECEIVED,
         frozenset({Role.PUBLIC}),
         guards=("complaint_has_text",),
-        effects=("set_acknowledgement_due",),
+        effects=("set_acknowledgement_due", "propose_handler"),
         label=N_("File a complaint"),
     ),
     Transition(
@@ -71,7 +77,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "triage",
         (S.ACKNOWLEDGED,),
         S.TRIAGED,
-        frozenset({Role.SCHEME_ADMIN, Role.APPLICATION_REVIEWER}),
+        HANDLERS,
         guards=("subject_identified",),
         effects=("route_complaint",),
         reason_required=True,
@@ -113,10 +119,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         (S.SUBSTANTIATED,),
         S.ACTION_TAKEN,
         HANDLERS,
-        guards=("actor_is_investigator",),
+        guards=("actor_is_investigator", "action_possible"),
+        effects=("carry_out_action",),
         reason_required=True,
         reason_codes=ACTIONS,
         label=N_("Record the action taken"),
+        help=N_(
+            "Suspending the certificate takes a decision maker of the audit company that"
+            " certified the agency; a finding is raised in the special audit opened from this"
+            " complaint."
+        ),
     ),
     Transition(
         "close",

@@ -4,20 +4,26 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from iris.audits.models import Relation
+from workflows.certification import AuditType
 
 
-class TeamForm(FlaskForm):
-    lead = SelectField(_l("Lead auditor"), coerce=int, validators=[InputRequired()])
-    auditors = SelectMultipleField(_l("Auditors"), coerce=int)
+class FollowupForm(FlaskForm):
+    """Open a surveillance, recertification or special audit of a certified agency."""
 
-    def __init__(self, *args: Any, leads: list[Any], auditors: list[Any], **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.lead.choices = [(u.id, u.name) for u in leads]
-        self.auditors.choices = [(u.id, u.name) for u in auditors]
+    audit_type = RadioField(
+        _l("Audit"),
+        choices=[
+            (AuditType.SURVEILLANCE.value, _l("Surveillance audit")),
+            (AuditType.RECERTIFICATION.value, _l("Recertification audit")),
+            (AuditType.SPECIAL.value, _l("Special short-notice audit")),
+        ],
+        default=AuditType.SURVEILLANCE.value,
+        validators=[InputRequired()],
+    )
 
 
 class DeclarationForm(FlaskForm):

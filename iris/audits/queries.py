@@ -14,9 +14,17 @@ from iris.audits.models import CertificationCase, ConflictOfInterestDeclaration,
 from iris.core.dates import add_months
 from iris.core.db import db
 from workflows.base import Lifecycle
+from workflows.certification import AuditType
 from workflows.lifecycles import LIFECYCLES
 
 CASE: Lifecycle = LIFECYCLES["certification"]
+
+AUDIT_TYPE_WORDS = {
+    AuditType.INITIAL: _l("initial"),
+    AuditType.SURVEILLANCE: _l("surveillance"),
+    AuditType.RECERTIFICATION: _l("recertification"),
+    AuditType.SPECIAL: _l("special"),
+}
 
 RELATION_WORDS = {
     Relation.CONSULTANCY: _l("consultancy"),

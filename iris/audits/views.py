@@ -1,4 +1,11 @@
-"""Certification cases: the audit company's queue, the case page, the team, declarations."""
+"""The engine-level pages of a certification case: the case overview (details, the
+certificate and its audit schedule, the lifecycle panel and its history) under ``/cases/``,
+and the conflict-of-interest declarations register.
+
+The audit's working pages — the queue, the planner's team assignment, the workspace,
+ratings, findings, corrective actions — are the fieldwork feature's, under ``/audit/``.
+The old ``/cases/`` queue redirects there.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +16,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from iris.accounts.models import Membership, Organisation, User
+from iris.accounts.models import Organisation
 from iris.audits import operations
-from iris.audits.forms import DeclarationForm, TeamForm
-from iris.audits.models import (
-    CertificationCase,
-    ConflictOfInterestDeclaration,
-    Relation,
-    TeamMember,
-)
-from iris.audits.queries import ties_with_agency
+from iris.audits.forms import DeclarationForm, FollowupForm
+from iris.audits.models import CertificationCase, ConflictOfInterestDeclaration, Relation
+from iris.audits.queries import AUDIT_TYPE_WORDS
 from iris.core.db import db, utcnow
-from iris.core.permissions import login_required, roles_required
+from iris.core.errors import render_error
+from iris.core.permissions import login_required, require, roles_required
 from iris.core.workflow import WorkflowError
-from workflows.certification import CaseState
+from iris.fieldwork import queries as fieldwork_queries
+from workflows.certification import AuditType, CaseState
 from workflows.roles import OrgKind, Role
 
 bp = Blueprint("audits", __name__, url_prefix="/cases")
@@ -30,8 +34,6 @@ bp = Blueprint("audits", __name__, url_prefix="/cases")
 COMPANY_ROLES = (
     Role.PLANNER, Role.LEAD_AUDITOR, Role.AUDITOR, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER,
 )  # fmt: skip
-#: who sees every case of the company (auditors see the cases they are on)
-OVERSEERS = (Role.PLANNER, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER)
 
 
 def _load(public_id: str) -> CertificationCase:
@@ -46,91 +48,79 @@ def _load(public_id: str) -> CertificationCase:
 @bp.get("/")
 @roles_required(*COMPANY_ROLES)
 def my_cases():  # type: ignore[no-untyped-def]
-    companies = [o.id for o in current_user.orgs_with(*OVERSEERS)]
-    query = (
-        sa.select(CertificationCase)
-        .outerjoin(
-            TeamMember,
-            sa.and_(
-                TeamMember.case_id == CertificationCase.id, TeamMember.user_id == current_user.id
-            ),
-        )
-        .where(
-            sa.or_(CertificationCase.audit_company_id.in_(companies), TeamMember.id.is_not(None))
-        )
-        .options(sa.orm.joinedload(CertificationCase.agency))
-        .order_by(CertificationCase.updated_at.desc(), CertificationCase.id.desc())
+    """The queue moved to the fieldwork pages."""
+    return redirect(url_for("fieldwork.my_cases"), 301)
+
+
+def _schedule(case: CertificationCase) -> tuple[Any, Any]:
+    """The certificate in force that this certified case stands behind, and what is due."""
+    if case.state is not CaseState.CERTIFIED:
+        return None, None
+    from iris.audits.workflow import due_followup
+    from iris.certificates.models import certificate_in_force
+
+    cert = certificate_in_force(db.session, case.agency_id)
+    if cert is None or cert.audit_company_id != case.audit_company_id:
+        return None, None
+    return cert, due_followup(cert, utcnow())
+
+
+def _may_open_followup(case: CertificationCase) -> bool:
+    return current_user.has_role(Role.PLANNER, case.audit_company_id) or current_user.has_role(
+        Role.SCHEME_ADMIN
     )
-    cases = db.session.scalars(query).unique().all()
-    return render_template("audits/my_cases.html", cases=cases)
-
-
-def _company_auditors(case: CertificationCase) -> tuple[list[Any], list[Any]]:
-    def with_role(role: Role) -> list[Any]:
-        return list(
-            db.session.scalars(
-                sa.select(User)
-                .join(Membership)
-                .where(Membership.organisation_id == case.audit_company_id, Membership.role == role)
-                .order_by(User.name)
-            )
-        )
-
-    leads = with_role(Role.LEAD_AUDITOR)
-    auditors = {u.id: u for u in leads + with_role(Role.AUDITOR)}
-    return leads, sorted(auditors.values(), key=lambda u: u.name)
 
 
 @bp.get("/<public_id>")
 @login_required
 def case(public_id: str):  # type: ignore[no-untyped-def]
     item = _load(public_id)
-    team_form = None
-    candidates: list[tuple[Any, list[str]]] = []
-    if item.state is CaseState.TEAM_PENDING and Role.PLANNER in item.actor_roles(current_user):
-        leads, auditors = _company_auditors(item)
-        lead = item.lead
-        team_form = TeamForm(
-            leads=leads,
-            auditors=auditors,
-            formdata=None,
-            data={
-                "lead": lead.user_id if lead else None,
-                "auditors": [m.user_id for m in item.team if m is not lead],
-            },
-        )
-        now = utcnow()
-        candidates = [(u, ties_with_agency(u, item.agency_id, now)) for u in auditors]
+    cert, due = _schedule(item)
+    form = FollowupForm() if cert is not None and _may_open_followup(item) else None
+    if form is not None and due is not None:
+        form.audit_type.data = due[0].value
     return render_template(
-        "audits/case.html", case=item, team_form=team_form, candidates=candidates
+        "audits/case.html",
+        case=item,
+        certificate=cert,
+        due=due,
+        followup_form=form,
+        type_words=AUDIT_TYPE_WORDS,
+        team_page=Role.PLANNER in item.actor_roles(current_user),
+        audit_pages=fieldwork_queries.can_see_case(current_user, item),
     )
 
 
-@bp.post("/<public_id>/team")
+@bp.post("/<public_id>/followup")
 @login_required
-def team(public_id: str):  # type: ignore[no-untyped-def]
+def followup(public_id: str):  # type: ignore[no-untyped-def]
+    """The planner or the scheme manager starts a surveillance, recertification or special
+    audit from a certified case; the new case opens on the planner's team page."""
     item = _load(public_id)
-    if Role.PLANNER not in item.actor_roles(current_user):
-        abort(403)
-    leads, auditors = _company_auditors(item)
-    form = TeamForm(leads=leads, auditors=auditors)
+    require(_may_open_followup(item), 403)
+    cert, _due = _schedule(item)
+    if cert is None:
+        return render_error(
+            409, _("Follow-up audits start from the case behind the certificate in force.")
+        )
+    form = FollowupForm()
     if not form.validate_on_submit():
-        abort(400)
-    people = {u.id: u for u in auditors}
+        return render_error(400, _("Choose the kind of audit."))
     try:
-        operations.set_team(
-            item,
-            actor=current_user,
-            lead=people[form.lead.data],
-            auditors=[people[i] for i in form.auditors.data if i in people],
+        new = operations.open_followup(
+            cert, actor=current_user, audit_type=AuditType(form.audit_type.data), now=utcnow()
         )
     except WorkflowError as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("audits.case", public_id=public_id))
+        return render_error(exc.status, exc.message)
     db.session.commit()
-    flash(_("Team saved. Confirm it when every member is trained and independent."), "success")
-    return redirect(url_for("audits.case", public_id=public_id))
+    flash(
+        _("The %(kind)s audit is open: assign its team.", kind=AUDIT_TYPE_WORDS[new.audit_type]),
+        "success",
+    )
+    if current_user.has_role(Role.PLANNER, new.audit_company_id):
+        return redirect(url_for("fieldwork.team", case=new.public_id))
+    return redirect(url_for("audits.case", public_id=new.public_id))
 
 
 @bp.route("/declarations", methods=["GET", "POST"])

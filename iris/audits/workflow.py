@@ -14,16 +14,18 @@ module exists; until then they are not checked.
 from __future__ import annotations
 
 import importlib.util
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from iris.audits.models import ACTION_GRADES, CertificationCase, FindingGrade, FindingStatus
-from iris.audits.queries import open_case_for, ties_with_agency
+from iris.audits.queries import AUDIT_TYPE_WORDS, open_case_for, ties_with_agency
 from iris.certificates.models import certificate_in_force as in_force
-from iris.core.workflow import Firing, bind
+from iris.core.dates import add_months
+from iris.core.workflow import Firing, bind, fire
 from workflows.certificate import CertificateState
 from workflows.certification import AuditType, CaseState, Recommendation, TeamRole
 from workflows.roles import OrgKind
@@ -83,6 +85,60 @@ def followup_audit_type(f: Firing) -> str | None:
     if f.subject.audit_type is AuditType.INITIAL:
         return _("Choose surveillance, recertification or special as the audit type.")
     return None
+
+
+def due_followup(cert: Any, now: datetime) -> tuple[AuditType, datetime] | None:
+    """The follow-up audit the certificate's schedule says is due at ``now``, and since
+    when; ``None`` when none is due.
+
+    Recertification once the certificate is within ``IRIS_RECERTIFICATION_LEAD_MONTHS`` of
+    its expiry (it must be decided before expiry); otherwise surveillance once its next
+    surveillance date (``IRIS_SURVEILLANCE_MONTHS`` after the last decision) has come.
+    """
+    if cert is None or cert.state not in (CertificateState.ACTIVE, CertificateState.SUSPENDED):
+        return None
+    lead = int(current_app.config["IRIS_RECERTIFICATION_LEAD_MONTHS"])
+    if cert.expires_at is not None:
+        recert_from = add_months(cert.expires_at, -lead)
+        if now >= recert_from:
+            return AuditType.RECERTIFICATION, recert_from
+    due = cert.next_surveillance_due
+    if due is not None and now.date() >= due:
+        return AuditType.SURVEILLANCE, datetime.combine(due, time.min, UTC)
+    return None
+
+
+@wf.guard("followup_due")
+def followup_due(f: Firing) -> str | None:
+    """The schedule says this kind of audit is due, and none was opened for it since."""
+    found = due_followup(in_force(f.session, f.subject.agency_id), f.now)
+    if found is None:
+        return _("No surveillance or recertification audit is due yet.")
+    kind, since = found
+    if f.subject.audit_type is not kind:
+        return _("The schedule says a %(due)s audit is due.", due=AUDIT_TYPE_WORDS[kind])
+    opened = f.session.scalar(
+        sa.select(CertificationCase.id)
+        .where(
+            CertificationCase.agency_id == f.subject.agency_id,
+            CertificationCase.audit_type == kind,
+            CertificationCase.created_at >= since,
+            CertificationCase.id != f.subject.id,
+        )
+        .limit(1)
+    )
+    if opened is not None:
+        return _(
+            "A %(due)s audit was already opened for this due date.", due=AUDIT_TYPE_WORDS[kind]
+        )
+    return None
+
+
+@wf.timer("open_scheduled")
+def open_scheduled_due(now: Any) -> sa.Select[Any]:
+    # A creating step: there is no row to find. ``iris.audits.operations.on_tick`` opens
+    # the due cases (run by ``flask iris tick`` right after the engine's timers).
+    return sa.select(CertificationCase).where(sa.false())
 
 
 # ------------------------------------------------------------------ the team
@@ -403,6 +459,40 @@ def open_appeal_window(f: Firing) -> None:
     case = f.subject
     case.appeal_due_at = f.now + timedelta(days=int(f.config["IRIS_APPEAL_WINDOW_DAYS"]))
     f.payload["appeal_due_at"] = case.appeal_due_at
+
+
+@wf.effect("restore_certificate")
+def restore_certificate(f: Firing) -> None:
+    """A granted surveillance or special audit shows a suspension's cause resolved."""
+    case = f.subject
+    if case.audit_type not in (AuditType.SURVEILLANCE, AuditType.SPECIAL):
+        return
+    cert = in_force(f.session, case.agency_id)
+    if cert is not None and cert.state is CertificateState.SUSPENDED:
+        fire(cert, "restore", f.actor, now=f.now, session=f.session,
+             reason=_("Follow-up audit granted: %(r)s", r=f.reason or case.public_id))  # fmt: skip
+        f.payload["certificate_restored"] = cert.number
+
+
+#: why a refused follow-up audit suspends the certificate
+REFUSAL_SUSPENSION = {
+    AuditType.SURVEILLANCE: "surveillance_refused_or_overdue",
+    AuditType.SPECIAL: "unresolved_major_finding",
+}
+
+
+@wf.effect("suspend_certificate")
+def suspend_certificate(f: Firing) -> None:
+    """A refused surveillance or special audit suspends the certificate in force (DOMAIN.md
+    §3.3); a refused recertification leaves it to expire; an initial refusal has none."""
+    case = f.subject
+    code = REFUSAL_SUSPENSION.get(case.audit_type)
+    cert = in_force(f.session, case.agency_id) if code else None
+    if cert is None or cert.state is not CertificateState.ACTIVE:
+        return
+    fire(cert, "suspend", f.actor, now=f.now, session=f.session, reason_code=code,
+         reason=f.reason)  # fmt: skip
+    f.payload["certificate_suspended"] = cert.number
 
 
 __all__ = ["CaseState", "wf"]

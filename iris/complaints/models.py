@@ -53,10 +53,14 @@ class Complaint(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model):
     #: the audit company that handles it after triage (else the scheme manager does)
     handler_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
     investigator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: the special short-notice audit opened from this complaint, if any
+    special_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certification_cases.id"))
 
     agency: Mapped[Organisation | None] = relationship(foreign_keys=[agency_id])
     audit_company: Mapped[Organisation | None] = relationship(foreign_keys=[audit_company_id])
     investigator: Mapped[User | None] = relationship(foreign_keys=[investigator_id])
+    certificate: Mapped[Any] = relationship("Certificate", foreign_keys=[certificate_id])
+    special_case: Mapped[Any] = relationship("CertificationCase", foreign_keys=[special_case_id])
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -15,16 +15,23 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from iris.accounts.models import Membership, User
-from iris.audits.models import CertificationCase, TeamMember
+from iris.audits.models import (
+    CertificationCase,
+    Finding,
+    FindingGrade,
+    FindingStatus,
+    TeamMember,
+)
 from iris.audits.queries import ties_with_agency
-from iris.certificates.models import Certificate
+from iris.certificates.models import Certificate, certificate_in_force
 from iris.complaints.models import Appeal, Complaint
 from iris.core.db import db
 from iris.core.history import TransitionRecord
 from iris.core.mail import queue_mail
-from iris.core.workflow import Firing, bind
+from iris.core.workflow import Firing, bind, fire
 from workflows.appeal import AppealAgainst
 from workflows.certificate import CertificateState
+from workflows.certification import CaseState
 from workflows.complaint import ComplaintAbout
 from workflows.roles import Role
 
@@ -66,6 +73,23 @@ def inform_complainant(f: Firing) -> None:
     f.payload["complainant_informed"] = informed
 
 
+def certifying_company(session: Any, agency_id: int | None) -> int | None:
+    """The audit company whose certificate of the agency is in force, if any."""
+    if agency_id is None:
+        return None
+    cert = certificate_in_force(session, agency_id)
+    return None if cert is None else int(cert.audit_company_id)
+
+
+@complaint.effect("propose_handler")
+def propose_handler(f: Firing) -> None:
+    """A complaint about a certified agency is proposed at once to the audit company that
+    certified it, which may then triage it beside the scheme manager."""
+    c: Complaint = f.subject
+    if c.about is ComplaintAbout.AGENCY:
+        c.handler_org_id = certifying_company(f.session, c.agency_id)
+
+
 @complaint.guard("subject_identified")
 def subject_identified(f: Firing) -> str | None:
     c: Complaint = f.subject
@@ -99,12 +123,17 @@ def route_complaint(f: Firing) -> None:
 
 
 def _involvement(user: User, c: Complaint, now: datetime) -> list[str]:
+    """Why ``user`` is involved with the complaint's subject; empty when independent.
+
+    A member of the agency or of the audit company the complaint is about, anyone with a
+    declared tie to the agency, and anyone who audited, reviewed or decided the agency's
+    certification are involved. (For a
+    complaint about an agency, ``audit_company_id`` only says who certified it.)
+    """
     reasons: list[str] = []
-    for org_id in (c.agency_id, c.audit_company_id):
-        if org_id is not None and user.roles_in(org_id) and org_id != c.handler_org_id:
-            reasons.append(_("you belong to the organisation the complaint is about"))
-    if c.audit_company_id is not None and c.audit_company_id == c.handler_org_id:
-        reasons.append(_("the complaint is about your own audit company"))
+    about_company = c.about is ComplaintAbout.AUDIT_COMPANY and c.audit_company_id is not None
+    if about_company and user.roles_in(c.audit_company_id):
+        reasons.append(_("you belong to the audit company the complaint is about"))
     if c.agency_id is not None:
         reasons += ties_with_agency(user, c.agency_id, now)
         on_team = db.session.scalar(
@@ -115,6 +144,19 @@ def _involvement(user: User, c: Complaint, now: datetime) -> list[str]:
         )
         if on_team is not None:
             reasons.append(_("you audited this agency"))
+        decided = db.session.scalar(
+            sa.select(CertificationCase.id)
+            .where(
+                CertificationCase.agency_id == c.agency_id,
+                sa.or_(
+                    CertificationCase.technical_reviewer_id == user.id,
+                    CertificationCase.decision_maker_id == user.id,
+                ),
+            )
+            .limit(1)
+        )
+        if decided is not None:
+            reasons.append(_("you reviewed or decided this agency's certification"))
     return reasons
 
 
@@ -139,6 +181,71 @@ def actor_is_investigator(f: Firing) -> str | None:
     if f.subject.investigator_id != f.actor_id:
         return _("Only the complaint's investigator can take this step.")
     return None
+
+
+#: the grades a finding raised from a complaint may have
+FINDING_GRADES = ("observation", "minor", "major", "critical")
+#: special-audit states in which a finding can still be added before findings are issued
+OPEN_FOR_FINDINGS = (CaseState.TEAM_PENDING, CaseState.AUDIT_PLANNED, CaseState.STAGE2)
+
+
+@complaint.guard("action_possible", on_input=True)
+def action_possible(f: Firing) -> str | None:
+    """What the chosen action needs: a decision maker for a suspension, the special audit
+    for a finding (with its criterion and grade)."""
+    c: Complaint = f.subject
+    code = f.reason_code
+    if code == "certificate_suspended":
+        cert = certificate_in_force(f.session, c.agency_id) if c.agency_id else None
+        if cert is None or cert.state is not CertificateState.ACTIVE:
+            return _("The agency has no active certificate to suspend.")
+        if not f.actor.has_role(Role.DECISION_MAKER, cert.audit_company_id):
+            return _(
+                "Only a decision maker of the audit company that certified the agency can "
+                "suspend its certificate."
+            )
+    if code in ("finding_raised", "special_audit") and c.special_case is None:
+        return _("Open the special audit first: a finding belongs to an audit.")
+    if code == "finding_raised":
+        if c.special_case.state not in OPEN_FOR_FINDINGS:
+            return _("The special audit has already issued its findings.")
+        if f.data.get("grade") not in FINDING_GRADES or not f.data.get("criterion"):
+            return _("Give the finding's criterion and grade.")
+        codes = _criteria_codes(c.special_case)
+        if codes and f.data["criterion"] not in codes:
+            return _("No such criterion in the audit: %(c)s.", c=f.data["criterion"])
+    return None
+
+
+def _criteria_codes(case: Any) -> set[str]:
+    from iris.fieldwork import queries as fq
+
+    return {row.code for row in fq.criteria_of(fq.definition_of(case))}
+
+
+@complaint.effect("carry_out_action")
+def carry_out_action(f: Firing) -> None:
+    """Suspend the certificate (its own ``suspend`` step) or raise the finding in the
+    special audit; the other actions are recorded by the step itself."""
+    c: Complaint = f.subject
+    if f.reason_code == "certificate_suspended":
+        cert = certificate_in_force(f.session, c.agency_id)
+        fire(cert, "suspend", f.actor, now=f.now, session=f.session,
+             reason_code="substantiated_complaint",
+             reason=_("Complaint %(ref)s: %(r)s", ref=c.reference, r=f.reason))  # fmt: skip
+        f.payload["certificate_suspended"] = cert.number
+    elif f.reason_code == "finding_raised":
+        finding = Finding(
+            case_id=c.special_case.id,
+            criterion=str(f.data["criterion"]),
+            grade=FindingGrade(f.data["grade"]),
+            statement=f.reason or "",
+            evidence=_("Substantiated complaint %(ref)s.", ref=c.reference),
+            status=FindingStatus.OPEN,
+        )
+        f.session.add(finding)
+        f.session.flush()
+        f.payload["finding"] = finding.public_id
 
 
 # ================================================================== appeals

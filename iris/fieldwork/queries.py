@@ -381,10 +381,13 @@ def _queue_filter(user: Any) -> Any:
         for m in user.memberships
         if m.role in (Role.PLANNER, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER)
     ]
+    agency_ids = [m.organisation_id for m in user.memberships if m.role in AGENCY_ROLES]
     on_team = sa.select(TeamMember.case_id).where(TeamMember.user_id == user.id)
     cond = CertificationCase.id.in_(on_team)
     if company_ids:
         cond = sa.or_(cond, CertificationCase.audit_company_id.in_(company_ids))
+    if agency_ids:  # the agency's own audits
+        cond = sa.or_(cond, CertificationCase.agency_id.in_(agency_ids))
     return cond
 
 

@@ -1,7 +1,8 @@
 """The audit's pages: the planner's team assignment, the auditor's queue and workspace,
 assessment, interviews, findings and corrective actions, requests for information.
 
-All under ``/audit/`` (the audits feature keeps its own case pages under ``/cases/``).
+All under ``/audit/`` (the audits feature keeps the engine-level case overview, with the
+lifecycle's history and the certificate's audit schedule, under ``/cases/``).
 
 Every view: load (404) → authorise (404 where the case must not leak, 403 otherwise) →
 validate a FlaskForm → one operation → commit → flash and redirect. A refused step answers
@@ -122,7 +123,10 @@ def _done(case: CertificationCase, message: str, anchor: str = "") -> Any:
 def my_cases() -> Any:
     page = request.args.get("page", 1, type=int) or 1
     result = q.my_cases(current_user, page, now=utcnow())
-    return render_template("fieldwork/my_cases.html", result=result, now=utcnow())
+    agency_side = not any(m.role not in q.AGENCY_ROLES for m in current_user.memberships)
+    return render_template(
+        "fieldwork/my_cases.html", result=result, now=utcnow(), agency_side=agency_side
+    )
 
 
 # --------------------------------------------------------------------------- the case

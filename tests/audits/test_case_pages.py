@@ -15,7 +15,9 @@ from workflows.certification import CaseState
 from workflows.roles import Role
 
 
-def test_a_conflicted_auditor_blocks_the_team_and_the_page_says_why(world, client, db_session):  # noqa: F811
+def test_the_team_is_assigned_on_the_fieldwork_page_only(world, client, db_session):  # noqa: F811
+    """The overview links the planner to the one team page; a conflicted auditor is not
+    offered there, and the engine refuses a team with them, saying why."""
     case = world.case(CaseState.TEAM_PENDING, team=False)
     db_session.add(
         ConflictOfInterestDeclaration(
@@ -26,27 +28,17 @@ def test_a_conflicted_auditor_blocks_the_team_and_the_page_says_why(world, clien
     db_session.commit()
     client.login(world.planner)
     page = client.get(f"/cases/{case.public_id}")
-    assert "conflict of interest:" in text_of(page)
-    resp = client.post(
-        f"/cases/{case.public_id}/team",
-        {"lead": world.lead.id, "auditors": [world.auditor.id]},
+    assert f'href="/audit/cases/{case.public_id}/team"' in page.get_data(as_text=True)
+    assert "Save the team" not in text_of(page)  # the duplicate form is gone
+    assert client.post(f"/cases/{case.public_id}/team", {"lead": world.lead.id}).status_code in (
+        404,
+        405,
     )
-    assert resp.status_code == 302
-    resp = fire_over_http(client, case, "assign_team")
-    assert resp.status_code == 409
-    text = text_of(resp)
-    assert "Ada Auditor declared a consultancy tie with this agency that ended on" in text
-    assert "24-month cooling-off period runs until" in text
-    db_session.refresh(case)
-    assert case.state is CaseState.TEAM_PENDING
-
-    # without the conflicted auditor the team is confirmed
-    client.post(f"/cases/{case.public_id}/team", {"lead": world.lead.id})
-    resp = fire_over_http(client, case, "assign_team")
-    assert resp.status_code == 302
-    db_session.refresh(case)
-    assert case.state is CaseState.AUDIT_PLANNED
-    assert "Audit planned" in text_of(client.get(f"/cases/{case.public_id}"))
+    team = text_of(client.get(f"/audit/cases/{case.public_id}/team"))
+    assert "Ada Auditor declared a consultancy tie with this agency that ended on" in team
+    # the old queue's address leads to the fieldwork queue
+    old = client.get("/cases/")
+    assert old.status_code == 301 and old.headers["Location"].endswith("/audit/cases")
 
 
 def test_an_auditor_not_on_the_team_does_not_see_the_case(world, client, db_session, make):  # noqa: F811
@@ -59,7 +51,7 @@ def test_an_auditor_not_on_the_team_does_not_see_the_case(world, client, db_sess
     client.login(world.lead)
     page = text_of(client.get(f"/cases/{case.public_id}"))
     assert "Start stage 1 (document review)" in page
-    listing = text_of(client.get("/cases/"))
+    listing = text_of(client.get("/audit/cases"))
     assert world.agency.name in listing
 
 

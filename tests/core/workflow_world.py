@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from iris.accounts.models import OrgStatus, User
 from iris.applications.models import Application
 from iris.audits.models import CertificationCase, Finding, FindingGrade, FindingStatus, TeamMember
@@ -251,9 +253,8 @@ class World:
         if state is None:
             return c
         c.state = state
-        order = list(ComplaintState)
-        if order.index(state) >= order.index(ComplaintState.TRIAGED):
-            c.handler_org_id = self.company.id
+        # proposed at receipt to the audit company that certified the agency
+        c.handler_org_id = self.company.id
         for k, v in kw.items():
             setattr(c, k, v)
         return self._save(c)
@@ -289,6 +290,8 @@ class World:
             audit_type = AuditType.INITIAL
             if trigger in ("start_onsite", "open_followup"):
                 audit_type = AuditType.SURVEILLANCE
+            elif trigger == "open_scheduled":  # at world.when(): the expiry is near
+                audit_type = AuditType.RECERTIFICATION
             findings = "auto"
             if trigger == "issue_findings":
                 findings = "open"
@@ -315,6 +318,15 @@ class World:
             subject.investigator_id = uid
         if isinstance(subject, Appeal) and uid is not None and subject.panel:
             subject.panel = sorted({*subject.panel, uid})
+        if isinstance(subject, CertificationCase) and row.creates:
+            # one case at a time per agency: an earlier role's case of this row is done
+            for other in self.session.scalars(
+                sa.select(CertificationCase).where(
+                    CertificationCase.agency_id == subject.agency_id,
+                    CertificationCase.state == CaseState.TEAM_PENDING,
+                )
+            ):
+                other.state = CaseState.CLOSED_NOT_CERTIFIED
         if isinstance(subject, Certificate) and row.trigger == "supersede":
             newer = self.certificate(CertificateState.ACTIVE)
             newer.replaces_id = subject.id
@@ -327,6 +339,8 @@ class World:
             data["reason"] = "Because the evidence shows it."
         if row.reason_codes:
             data["reason_code"] = row.reason_codes[0]
+        if row.trigger == "take_action":  # an action needing no certificate nor audit
+            data["reason_code"] = "referral_to_labour_inspectorate"
         for name in row.fields:
             data[name] = {
                 "requested_items": ["The KRAZ extract", "Sub-agent contracts"],

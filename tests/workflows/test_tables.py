@@ -136,6 +136,11 @@ SPEC = [
     ("certification", "decision_pending", "refused", Role.DECISION_MAKER),
     ("certification", "findings_issued", "closed_not_certified", Role.SYSTEM),
     ("certification", "cap_submitted", "closed_not_certified", Role.SYSTEM),
+    # follow-up audits (surveillance, recertification, special) reuse the case's machine
+    ("certification", None, "team_pending", Role.PLANNER),
+    ("certification", None, "team_pending", Role.SCHEME_ADMIN),
+    ("certification", None, "team_pending", Role.SYSTEM),
+    ("certification", "audit_planned", "stage2", Role.LEAD_AUDITOR),
     # 3.3 certificate
     ("certificate", None, "active", Role.DECISION_MAKER),
     ("certificate", "active", "suspended", Role.DECISION_MAKER),
@@ -153,6 +158,7 @@ SPEC = [
     ("complaint", None, "received", Role.PUBLIC),
     ("complaint", "received", "acknowledged", Role.SCHEME_ADMIN),
     ("complaint", "acknowledged", "triaged", Role.SCHEME_ADMIN),
+    ("complaint", "acknowledged", "triaged", Role.PLANNER),  # the certifying audit company
     ("complaint", "triaged", "investigating", Role.SCHEME_ADMIN),
     ("complaint", "investigating", "substantiated", Role.SCHEME_ADMIN),
     ("complaint", "investigating", "not_substantiated", Role.SCHEME_ADMIN),
@@ -185,6 +191,8 @@ TIMERS = {
     ("certification", "cap_submitted", "closed_not_certified"),
     ("certificate", "active", "expired"),
     ("certificate", "suspended", "withdrawn"),
+    # the certificate's schedule opens the surveillance or recertification audit when due
+    ("certification", "new", "team_pending"),
 }
 
 
