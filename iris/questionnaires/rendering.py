@@ -13,6 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from iris.questionnaires.forms import evidence_name
+
 
 def errors_html(messages: Any) -> str:
     return "".join(
@@ -77,3 +79,156 @@ def evidence_inputs(
         f'name="{valid_n}" id="{valid_n}" value="{valid_value}">{errors_html(valid_errors)}'
         "</div></div></details>"
     )
+
+
+# --------------------------------------------------------------------------- question cards
+
+#: Field types a card is built for here; a question with any other field (tables,
+#: declarations, file answers) is rendered by the template.
+CARD_TYPES = frozenset(
+    {"yes_no", "ypna", "single_choice", "multiple_choice", "number", "text", "date"}
+)
+
+#: (id of a parsed definition, locale) -> (the definition, its fixed fragments by key)
+_FIXED: dict[tuple[int, str], tuple[Any, dict[Any, Any]]] = {}
+
+
+def fixed_fragments(definition: Any, locale: str) -> dict[Any, Any]:
+    """The per-(version, locale) cache of a page's fixed markup: question heads, rule hints.
+
+    A published version's content never changes and parsed definitions are kept per process
+    by content (``QuestionnaireVersion.parsed``), so what is built from the definition and
+    the locale alone is built once. The cache holds the definition itself, so its id is
+    never reused while the entry lives.
+    """
+    key = (id(definition), locale)
+    found = _FIXED.get(key)
+    if found is None or found[0] is not definition:
+        found = _FIXED[key] = (definition, {})
+    return found[1]
+
+
+def is_card_question(question: Any) -> bool:
+    return all(spec.type in CARD_TYPES for spec in question.fields)
+
+
+def _head(question: Any, t: Any, critical_word: str) -> str:
+    critical = (
+        f' <span class="badge text-bg-danger">{escape(critical_word)}</span>'
+        if question.critical
+        else ""
+    )
+    help_ = (
+        f'<p class="small text-body-secondary">{escape(t(question.help))}</p>'
+        if question.help
+        else ""
+    )
+    return (
+        f'<p class="mb-2"><span class="badge text-bg-secondary">{escape(question.key)}</span>'
+        f"{critical} <strong>{escape(t(question.text))}</strong></p>{help_}"
+    )
+
+
+def question_card(question: Any, page: Any) -> Markup:
+    """An editable question's card, the same markup as ``section.html`` builds.
+
+    ``page`` carries the request's pieces (form, visible answers, linked documents, words,
+    the template's helpers). The question's head (key, critical badge, text, help) and the
+    rule hints come from :func:`fixed_fragments`; the inputs from the form's fields, so
+    submitted values and errors show as usual.
+    """
+    fixed = page.fixed
+    form = page.form
+    conditional = form.plan.conditional
+    head = fixed.get(question.key)
+    if head is None:
+        head = fixed[question.key] = _head(question, page.t, page.L["critical"])
+    key = question.key
+    out = [f'<div class="card mb-3" id="q-{escape(key)}"']
+    if key in conditional:
+        out.append(f" data-show-when='{page.show_when_json(key, False)}'")
+    out.append(f'><div class="card-body">{head}')
+    if key in conditional:
+        out.append(f'<p class="small text-body-secondary iris-when">{page.hint(key, False)}</p>')
+    for spec in question.fields:
+        own = not spec.is_main and spec.key in conditional and spec.visible_when is not None
+        out.append(f'<div class="mb-3" id="q-{escape(spec.key.replace(".", "-"))}"')
+        if own:
+            out.append(f" data-show-when='{page.show_when_json(spec.key, True)}'")
+        out.append(">")
+        if own:
+            out.append(
+                f'<p class="small text-body-secondary mb-1 iris-when">{page.hint(spec.key, True)}</p>'
+            )
+        field = form[page.field_name(spec.key)]
+        kind = spec.type
+        if kind in ("yes_no", "ypna"):
+            label = field.label.text
+            out.append(choice_group(field, label, spec.is_main and label == page.t(question.text)))
+        elif kind == "single_choice":
+            out.append(choice_group(field, field.label.text, False, inline=False))
+        elif kind == "multiple_choice":
+            out.append(choice_group(field, field.label.text, False, multiple=True))
+        else:  # number, text, date: the WTForms widget (attributes as declared in forms.py)
+            style = "" if kind == "text" else ' style="max-width: 22rem"'
+            css = "form-control" + (" is-invalid" if field.errors else "")
+            unit = (
+                f'<span class="input-group-text">{escape(page.t(spec.unit))}</span>'
+                if spec.unit
+                else ""
+            )
+            out.append(
+                f'{field.label(class_="form-label")}<div class="input-group"{style}>'
+                f"{field(class_=css)}{unit}</div>{errors_html(field.errors)}"
+            )
+        if not spec.required:
+            out.append(f'<div class="form-text">{escape(page.L["optional"])}</div>')
+        out.append("</div>")
+    if question.evidence:
+        required = (
+            f' <span class="badge text-bg-warning">{escape(page.L["required"])}</span>'
+            if question.evidence.required_for(page.visible)
+            else ""
+        )
+        out.append(
+            f'<div class="border-top pt-2"><p class="mb-1 small"><strong>'
+            f"{escape(page.L['evidence'])}:</strong> {escape(page.t(question.evidence.text))}"
+            f"{required}</p>{page.evidence_block(key)}</div>"
+        )
+    out.append("</div></div>")
+    return Markup("".join(out))  # noqa: S704 (every value above is escaped or markup)
+
+
+def evidence_html(
+    docs: list[Any],
+    key: str,
+    form: Any,
+    labels: dict[str, str],
+    doc_options: Markup,
+    *,
+    download_url: Any,
+    unlink_url: Any,
+) -> Markup:
+    """An editable answer's evidence: its linked documents, then the attach inputs
+    (the ``evidence_block`` macro of ``_macros.html`` in edit mode)."""
+    from flask_babel import gettext
+
+    out = []
+    if docs:
+        out.append('<ul class="list-unstyled small mb-2">')
+        for doc in docs:
+            valid = (
+                ", " + escape(gettext("valid until %(date)s", date=doc.valid_to.isoformat()))
+                if doc.valid_to
+                else ""
+            )
+            out.append(
+                f'<li>📎 <a href="{escape(download_url(doc))}">{escape(doc.title)}</a> '
+                f'<span class="text-body-secondary">({escape(doc.file_name)}{valid})</span>'
+                f'<button class="btn btn-link btn-sm p-0 ms-2" type="submit" '
+                f'formaction="{escape(unlink_url(doc))}">{escape(labels["remove"])}</button></li>'
+            )
+        out.append("</ul>")
+    names = (evidence_name(key, "link"), evidence_name(key, "file"), evidence_name(key, "valid_to"))
+    out.append(evidence_inputs(form, key, names, labels, doc_options))
+    return Markup("".join(out))  # noqa: S704 (every value above is escaped or markup)

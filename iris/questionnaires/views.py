@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 
 from iris.applications.models import Application
 from iris.core import storage
@@ -225,11 +227,12 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
                 return redirect(_next_url(response, sec.code))
             return redirect(url_for(".section", application=application, section=sec.code))
     ctx = _context(response)
+    get = request.method == "GET"  # nothing saved: the answers and links read above hold
     ctx.update(
         section=sec,
         form=form,
-        visible=d.visible_answers(definition, response.answers or {}) if status == 200 else visible,
-        linked=response.evidence_keys(),
+        visible=visible if get or status != 200 else d.visible_answers(definition, response.answers or {}),
+        linked=linked if get else response.evidence_keys(),
         field_name=field_name,
         evidence_name=evidence_name,
         sign_name=sign_name,
@@ -240,8 +243,67 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
         evidence_inputs=rendering.evidence_inputs,
         show_when=lambda key, own=False: _show_when(form, key, own),
         when_hint=lambda key, own=False: _when_hint(definition, form, key, own, ctx),
-    )
+        card_ok=rendering.is_card_question,
+        question_card=rendering.question_card,
+    )  # fmt: skip
+    ctx["page"] = _card_page(ctx, definition, form, locale, application)
     return render_template("questionnaires/section.html", **ctx), status
+
+
+def _card_page(
+    ctx: dict[str, Any], definition: d.Definition, form: Any, locale: str, application: str
+) -> SimpleNamespace:
+    """What :func:`rendering.question_card` needs of this request.
+
+    The rule hints and the script's rule JSON depend only on the version and the locale:
+    they are kept in the version's fixed fragments (built on first use).
+    """
+    fixed = rendering.fixed_fragments(definition, locale)
+    env = current_app.jinja_env
+    dumps, dumps_kwargs = env.policies["json.dumps_function"], env.policies["json.dumps_kwargs"]
+    strings, linked = ctx["L"], ctx["linked"]
+
+    def show_when_json(key: str, own: bool) -> str:
+        found = fixed.get(("json", key, own))
+        if found is None:
+            value = _show_when(form, key, own)
+            found = fixed[("json", key, own)] = str(
+                htmlsafe_json_dumps(value, dumps=dumps, **dumps_kwargs)
+            )
+        return str(found)
+
+    def hint(key: str, own: bool) -> str:
+        found = fixed.get(("hint", key, own))
+        if found is None:
+            found = fixed[("hint", key, own)] = str(
+                escape(_when_hint(definition, form, key, own, ctx))
+            )
+        return str(found)
+
+    def evidence_block(key: str) -> Markup:
+        return rendering.evidence_html(
+            linked.get(key, []),
+            key,
+            form,
+            strings,
+            ctx["doc_options"],
+            download_url=lambda doc: url_for(".evidence_download", doc=doc.public_id),
+            unlink_url=lambda doc: url_for(
+                ".unlink", application=application, key=key, doc=doc.public_id
+            ),
+        )
+
+    return SimpleNamespace(
+        fixed=fixed,
+        form=form,
+        visible=ctx["visible"],
+        L=strings,
+        t=ctx["t"],
+        field_name=field_name,
+        show_when_json=show_when_json,
+        hint=hint,
+        evidence_block=evidence_block,
+    )
 
 
 def _section_strings() -> dict[str, str]:
