@@ -1,0 +1,268 @@
+"""The main journeys in a real browser (Chromium through Playwright), each key page
+screenshotted and checked with axe-core. Every step is a click or a keystroke; only the
+people and the starting objects are seeded (``tests/e2e/server.py``)."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from playwright.sync_api import Page, expect
+from pypdf import PdfWriter
+
+from iris.questionnaires import definition as d
+from iris.questionnaires.demo import IRIS_12, good_answers
+
+TODAY = date.today()
+
+
+def small_pdf() -> bytes:
+    """A real one-page PDF (pypdf writes it), the kind of scan an agency uploads."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "KRAZ extract"})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def pdf_file(name: str) -> dict[str, Any]:
+    return {"name": name, "mimeType": "application/pdf", "buffer": small_pdf()}
+
+
+def click_and_wait(page: Page, locator: Any) -> None:
+    """Click what submits a form and wait for the page that answers it."""
+    with page.expect_navigation():
+        locator.click()
+
+
+def main(page: Page) -> Any:
+    return page.get_by_role("main")
+
+
+# Journey 1 ---------------------------------------------------------------------------------
+def field_name(key: str) -> str:
+    return "a__" + key.replace(".", "__")
+
+
+def fill_answer(page: Page, key: str, value: Any) -> bool:
+    """Give ``value`` to the question ``key`` if it is on this page, the way a person would."""
+    form = main(page).locator("form[method=post]").first
+    name = field_name(key)
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # a table
+        if form.locator(f"[name='{name}-0-{next(iter(value[0]))}']").count() == 0:
+            return False
+        for i, row in enumerate(value):
+            for column, cell in row.items():
+                if cell is not None:
+                    put(form.locator(f"[name='{name}-{i}-{column}']"), cell)
+        return True
+    inputs = form.locator(f"[name='{name}']")
+    if inputs.count() == 0:
+        return False
+    kind = inputs.first.get_attribute("type")
+    if kind == "radio":
+        form.locator(f"[name='{name}'][value='{value}']").check()
+    elif kind == "checkbox":
+        for item in value:
+            form.locator(f"[name='{name}'][value='{item}']").check()
+    else:
+        put(inputs.first, value)
+    return True
+
+
+def put(field: Any, value: Any) -> None:
+    if field.evaluate("e => e.tagName") == "SELECT":
+        field.select_option(str(value))
+    else:
+        field.fill(str(value))
+
+
+def test_agency_registers_and_applies_in_polish(journey: Any) -> None:
+    server = journey.server
+    email = "zofia.nowak@example.com"
+    password = "a long enough secret"
+    page = journey.person()
+
+    # register
+    page.goto("/")
+    journey.shot(page, "landing")
+    page.get_by_role("link", name="Register an agency").first.click()
+    page.get_by_label("Your full name").fill("Zofia Nowak")
+    page.get_by_label("Work e-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat the password").fill(password)
+    page.get_by_label("Agency legal name").fill("Agencja Pracy Zofia Sp. z o.o.")
+    page.get_by_label("Country of registration").select_option("PL")
+    page.get_by_label("I confirm that I may act for this agency").check()
+    journey.shot(page, "register")
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    journey.shot(page, "check-email")
+
+    # confirm the address with the link from the e-mail (the outbox)
+    page.goto(server.link_in_mail(email, "Confirm your e-mail address"))
+    expect(main(page)).to_contain_text(f"Confirm that {email} is your address")
+    journey.shot(page, "confirm-email")
+    main(page).get_by_role("button", name="Confirm my e-mail address").click()
+    expect(main(page)).to_contain_text("your e-mail address is confirmed")
+
+    # sign in; keyboard only: Tab reaches every field and the button, Enter submits
+    expect(page.get_by_label("E-mail")).to_be_visible()
+    journey.shot(page, "sign-in")
+    check_keyboard_sign_in(page, email, password)
+    expect(page.get_by_role("button", name="Zofia Nowak")).to_be_visible()
+
+    # complete the profile
+    page.get_by_role("link", name="Agency profile").first.click()
+    expect(main(page)).to_contain_text("Profile completeness: 6 to do")
+    journey.shot(page, "profile-incomplete")
+    complete_profile(page, journey)
+    expect(main(page)).to_contain_text("The profile is complete.")
+    journey.shot(page, "profile-complete")
+
+    # switch to Polish with the language switcher
+    page.get_by_role("button", name="Language: English").click()
+    page.get_by_role("button", name="Polski").click()
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+    expect(page.get_by_role("button", name="Język: Polski")).to_be_visible()
+
+    page.get_by_role("navigation", name=re.compile("")).first.get_by_role(
+        "link", name="Wnioski"
+    ).click()
+    main(page).get_by_role("button", name=re.compile("Rozpocznij wniosek dla")).click()
+    expect(main(page)).to_contain_text("Wersja robocza wniosku jest gotowa")
+    journey.shot(page, "application-draft")
+    main(page).get_by_role("link", name="samoocena nie została rozpoczęta").click()
+    main(page).get_by_role("button", name="Rozpocznij samoocenę").click()
+    answer_questionnaire(page, journey)
+
+    # submit
+    main(page).get_by_role("button", name="Złóż do oceny").click()
+    if "/transition/" in page.url:  # a confirmation step page
+        journey.shot(page, "submit-confirm")
+        main(page).get_by_role("button", name="Złóż do oceny").click()
+    expect(main(page)).to_contain_text("Status: Złożono")
+    journey.shot(page, "application-submitted")
+    received = [s for s, _ in server.mail_to(email)]
+    assert len(received) >= 2, received  # the confirmation, then the application's receipt
+    state = server.scalar(
+        "SELECT a.state FROM applications a JOIN organisations o ON o.id = a.agency_id "
+        "WHERE o.name = :n",
+        n="Agencja Pracy Zofia Sp. z o.o.",
+    )
+    assert state == "submitted"
+
+
+def check_keyboard_sign_in(page: Page, email: str, password: str) -> None:
+    """From the top of the sign-in page: the skip link first, then the form by Tab alone."""
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return [e.tagName, e.id || e.name || '',"
+            " (e.innerText || e.value || '').trim()] }"
+        )
+        seen.append(focused)
+        if focused[1] == "email":
+            page.keyboard.type(email)
+        elif focused[1] == "password":
+            page.keyboard.type(password)
+        elif focused[0] == "BUTTON" and focused[2] == "Sign in":
+            break
+    else:
+        raise AssertionError(f"Tab never reached the sign-in button; focus went {seen}")
+    ids = [f[1] for f in seen]
+    assert ids.index("email") < ids.index("password"), seen
+    page.keyboard.press("Enter")
+
+
+def complete_profile(page: Page, journey: Any) -> None:
+    m = main(page)
+    m.get_by_role("link", name="Edit details").click()
+    m.get_by_label("City").fill("Łódź")
+    m.get_by_label("Street address").fill("ul. Piotrkowska 1")
+    m.get_by_label("Postal code").fill("90-001")
+    m.get_by_label("Sourcing of candidates").check()
+    m.get_by_label("Placement with employers").check()
+    journey.shot(page, "profile-details")
+    m.get_by_role("button", name="Save the details").click()
+
+    m.get_by_role("link", name="Add a number").click()
+    m.get_by_label("Register").select_option("nip")
+    m.get_by_label("Number").fill("1234563218")
+    m.get_by_role("button", name="Save").click()
+
+    m.get_by_role("link", name="Add a licence").click()
+    m.get_by_label("Type of licence").fill("KRAZ")
+    m.get_by_label("Licence number").fill("12345")
+    m.get_by_label("Issued by").fill("Marszałek Województwa Łódzkiego")
+    m.get_by_label("Valid from").fill((TODAY - timedelta(days=365)).isoformat())
+    m.get_by_label("Valid until").fill((TODAY + timedelta(days=700)).isoformat())
+    m.get_by_label("Licence document").set_input_files(pdf_file("kraz.pdf"))
+    journey.shot(page, "profile-licence")
+    m.get_by_role("button", name="Save").click()
+    expect(m).to_contain_text("kraz.pdf")
+
+    m.get_by_role("link", name="Add a site").click()
+    m.get_by_label("Name of the site").fill("Biuro główne")
+    m.get_by_label("Street address").fill("ul. Piotrkowska 1")
+    m.get_by_label("City").fill("Łódź")
+    m.get_by_role("button", name="Save").click()
+
+    m.get_by_role("link", name="Add a corridor").click()
+    m.get_by_label("Workers come from").select_option("UA")
+    m.get_by_label("Workers go to").select_option("PL")
+    m.get_by_label("Manufacturing").check()
+    m.get_by_label("Workers placed per year").fill("40")
+    m.get_by_role("button", name="Save").click()
+    expect(m).to_contain_text("Ukraine → Poland")
+
+
+def answer_questionnaire(page: Page, journey: Any) -> None:
+    """Every section page in turn, with the answers of a well-run agency and a PDF wherever
+    evidence is required."""
+    definition = d.parse_definition(d.read_data(IRIS_12))
+    answers = good_answers(random.Random(7), sub_agents=False)
+    visible = d.visible_answers(definition, answers | {"M05": {"name": "Zofia Nowak"}})
+    needs_evidence = {
+        q.key
+        for q in definition.questions.values()
+        if q.key in visible and q.evidence and q.evidence.required_for(visible)
+    }
+    assert needs_evidence, "the questionnaire asks for no evidence at all"
+    uploaded: list[str] = []
+    for section in definition.sections:
+        expect(page.get_by_role("heading", level=1)).to_contain_text(section.code + ".")
+        for attempt in range(4):  # an answer can open further questions on the same page
+            filled = [key for key, value in answers.items() if fill_answer(page, key, value)]
+            assert filled or section.code == "M", f"no answer given on section {section.code}"
+            for key in sorted(needs_evidence - set(uploaded)):
+                upload = main(page).locator(f"[name='ev__{key}__file']")
+                if upload.count():
+                    upload.set_input_files(pdf_file(f"{key}.pdf"))
+                    uploaded.append(key)
+            if section.code == "M":
+                main(page).locator("[name='a__M05']").fill("Zofia Nowak")
+                main(page).locator("[name='sig__M05']").check()
+            if section.code in {"A", "M"} and attempt == 0:
+                journey.shot(page, f"questionnaire-{section.code}")
+            click_and_wait(page, main(page).get_by_role("button", name="Zapisz i kontynuuj"))
+            expect(main(page).get_by_text("Zapisano.")).to_be_visible()
+            if not main(page).get_by_text("otworzyły kolejne pytania").count():
+                break
+        else:
+            raise AssertionError(f"section {section.code} kept asking for more")
+    assert set(uploaded) == needs_evidence
+    journey.shot(page, "questionnaire-done")
+    # back to the application
+    page.get_by_role("link", name="Wnioski").first.click()
+    main(page).get_by_role("link", name="Otwórz").first.click()
+    journey.shot(page, "application-ready")
