@@ -30,7 +30,7 @@ from iris.fieldwork import operations as ops
 from iris.fieldwork import queries as q
 from iris.fieldwork.models import WorkerInterview
 from iris.privacy import hooks as privacy
-from workflows.certification import CaseState
+from workflows.certification import AuditType, CaseState
 from workflows.roles import Role
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/audit")
@@ -109,6 +109,17 @@ def _doc(case: CertificationCase, public_id: str | None) -> Any | None:
     return doc
 
 
+def _actions(case: CertificationCase) -> list[Any]:
+    """The steps of this page the user may take, without the other kind of audit's start
+    (stage 1 for an initial audit, the on-site start for a follow-up)."""
+    other_start = "start_onsite" if case.audit_type is AuditType.INITIAL else "start_stage1"
+    return [
+        a
+        for a in available_actions(case, current_user)
+        if a.trigger in ops.STEPS and a.trigger != other_start
+    ]
+
+
 def _done(case: CertificationCase, message: str, anchor: str = "") -> Any:
     db.session.commit()
     flash(message, "success")
@@ -174,7 +185,7 @@ def case(case: str) -> Any:
         needed=q.sampling_minimum(q.workers_placed(c.agency_id)),
         show_interviews=q.can_see_interviews(current_user, c),
         can_record=q.can_record(current_user, c),
-        actions=[a for a in available_actions(c, current_user) if a.trigger in ops.STEPS],
+        actions=_actions(c),
         step_form=f.StepForm(),
         stage1_form=f.Stage1Form(),
         report=ops.latest_report(c.id),
@@ -193,7 +204,7 @@ def _agency_page(c: CertificationCase, now: Any) -> Any:
         overdue={x.id for x in findings if q.is_overdue(x, now)},
         events=q.finding_events([x.id for x in findings]),
         threads=q.threads_of(c.id),
-        actions=[a for a in available_actions(c, current_user) if a.trigger in ops.STEPS],
+        actions=_actions(c),
         step_form=f.StepForm(),
         report=ops.latest_report(c.id),
         grade_labels=f.GRADE_LABELS,
