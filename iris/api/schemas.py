@@ -143,7 +143,7 @@ class SearchArgs(PageArgs):
     )
     country = f.String(validate=v.Regexp(r"^[A-Za-z]{2}$"), metadata={"description": "ISO 3166"})
     destination = f.String(validate=v.Regexp(r"^[A-Za-z]{2}$"))
-    audit_company = f.String(validate=v.Regexp(r"^[0-9]+$"))
+    audit_company = f.String(validate=v.Regexp(r"^[0-9]{1,9}$"))
 
 
 class HolderSummarySchema(ma.Schema):
