@@ -86,7 +86,7 @@ def propose_handler(f: Firing) -> None:
     """A complaint about a certified agency is proposed at once to the audit company that
     certified it, which may then triage it beside the scheme manager."""
     c: Complaint = f.subject
-    if c.about is ComplaintAbout.AGENCY:
+    if c.about == ComplaintAbout.AGENCY:
         c.handler_org_id = certifying_company(f.session, c.agency_id)
 
 

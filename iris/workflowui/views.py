@@ -28,7 +28,11 @@ from workflows.roles import Role
 bp = Blueprint("workflowui", __name__)
 
 #: the page of each kind of subject; the generic subject page serves the others
-DETAIL_ENDPOINTS = {"application": "applications.detail", "certification": "audits.case"}
+DETAIL_ENDPOINTS = {
+    "application": "applications.detail",
+    "certification": "audits.case",
+    "complaint": "complaints.detail",
+}
 
 SUBJECT_TYPES = "any(" + ",".join(sorted(LIFECYCLES)) + ")"
 

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from workflows.complaint import ACTIONS, REASON_LABELS
+
+
+class ConfirmForm(FlaskForm):
+    """A POST button with its CSRF token."""
+
+
+class ActionForm(FlaskForm):
+    """The action taken on a substantiated complaint; a finding needs a criterion and grade."""
+
+    reason_code = SelectField(
+        _l("Action"),
+        choices=[("", _l("Choose…"))] + [(c, _l(REASON_LABELS[c])) for c in ACTIONS],
+        validators=[InputRequired(message=_l("Choose the action from the list."))],
+    )
+    criterion = StringField(_l("Criterion of the finding (e.g. C.1)"), validators=[Optional()])
+    grade = SelectField(
+        _l("Grade of the finding"),
+        choices=[
+            ("", "—"),
+            ("observation", _l("Observation")),
+            ("minor", _l("Minor")),
+            ("major", _l("Major")),
+            ("critical", _l("Critical")),
+        ],
+        validators=[Optional()],
+    )
+    reason = TextAreaField(
+        _l("Details (the finding's statement, or the suspension's reason)"),
+        validators=[DataRequired(), Length(max=4000)],
+    )
+
+
+class AppealForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the decision should change"), validators=[DataRequired(), Length(max=4000)]
+    )
