@@ -33,9 +33,9 @@ def step(client, case, trigger, **data):
 
 
 def test_a_surveillance_audit_starts_from_the_certified_case_and_keeps_the_certificate(
-    world,
+    world,  # noqa: F811
     client,
-    db_session,  # noqa: F811
+    db_session,
 ):
     out = world.journey()
     case, cert = out["case"], out["certificate"]
@@ -110,9 +110,9 @@ def test_a_surveillance_audit_starts_from_the_certified_case_and_keeps_the_certi
 
 
 def test_a_refused_surveillance_suspends_the_certificate_and_a_special_grant_restores_it(
-    world,
+    world,  # noqa: F811
     client,
-    db_session,  # noqa: F811
+    db_session,
 ):
     case = world.case(CaseState.DECISION_PENDING, audit_type=AuditType.SURVEILLANCE)
     case.recommendation = "refuse"
@@ -158,9 +158,9 @@ def test_a_recertification_grant_supersedes_the_certificate(world, client, db_se
 
 
 def test_tick_opens_the_surveillance_audit_when_due_and_only_once(
-    world,
+    world,  # noqa: F811
     db_session,
-    runner,  # noqa: F811
+    runner,
 ):
     with time_machine.travel(world.now, tick=False):
         out = world.journey()

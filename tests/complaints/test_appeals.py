@@ -39,7 +39,9 @@ def refused(world, client, db_session):  # noqa: F811
 
 
 def test_the_agency_appeals_within_the_window_and_the_panel_is_independent(
-    world, client, db_session  # noqa: F811
+    world,  # noqa: F811
+    client,
+    db_session,
 ):
     case = refused(world, client, db_session)
     with time_machine.travel(case.decided_at + timedelta(days=29), tick=False):
@@ -57,7 +59,9 @@ def test_the_agency_appeals_within_the_window_and_the_panel_is_independent(
 
     # the panel: nobody who took part in the decision (team, reviewer, decision maker)
     as_user(client, world.scheme_admin)
-    resp = fire_over_http(client, appeal, "assign_panel", panel=[world.decider.id, world.panelist.id])
+    resp = fire_over_http(
+        client, appeal, "assign_panel", panel=[world.decider.id, world.panelist.id]
+    )
     assert resp.status_code == 409
     assert "Nobody involved in the original decision may sit on the panel: Dora Decider" in text_of(
         resp

@@ -26,7 +26,7 @@ def as_user(client, user):
     client.login(user)
 
 
-def received(world, db_session):
+def received(world, db_session):  # noqa: F811
     """A certified agency (audited earlier by the world's team) and a complaint about it."""
     world.case(CaseState.CERTIFIED)  # the earlier audit: lead and auditor, decided by Dora
     cert = world.certificate(CertificateState.ACTIVE)
@@ -44,7 +44,7 @@ def page(client, c):
     return client.get(f"/complaints/{c.public_id}")
 
 
-def triaged(world, client, db_session):
+def triaged(world, client, db_session):  # noqa: F811
     c, cert = received(world, db_session)
     assert c.handler_org_id == world.company.id  # proposed to the certifying company
     as_user(client, world.reviewer)
@@ -159,8 +159,11 @@ def test_a_substantiated_complaint_suspends_the_certificate(world, client, db_se
     db_session.refresh(cert)
     assert cert.state is CertificateState.SUSPENDED
     assert cert.suspension_reason_code == "substantiated_complaint"
-    assert db_session.scalar(
-        sa.select(sa.func.count(CertificationCase.id)).where(
-            CertificationCase.audit_type == AuditType.SPECIAL
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count(CertificationCase.id)).where(
+                CertificationCase.audit_type == AuditType.SPECIAL
+            )
         )
-    ) == 0
+        == 0
+    )
