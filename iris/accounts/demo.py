@@ -60,7 +60,37 @@ AGENCIES = [
         "a.shevchuk@lcp.lviv.ua",
         "uk",
     ),
-]
+    # the agencies of the later stages and of every certificate status (fieldwork and
+    # certificates demos); their profiles are in iris/agencies/demo.py
+    ("agency_poznan", "Wielkopolska Agencja Pracy Tymczasowej Sp. z o.o.", "PL", "Poznań",
+     "ul. Święty Marcin 29, 61-806 Poznań", "Małgorzata Nowicka", "m.nowicka@wapt.pl", "pl"),
+    ("agency_katowice", "Śląskie Biuro Pośrednictwa Pracy Sp. z o.o.", "PL", "Katowice",
+     "ul. Mariacka 17, 40-014 Katowice", "Grzegorz Wróbel", "g.wrobel@sbpp.pl", "pl"),
+    ("agency_rzeszow", "Podkarpackie Centrum Zatrudnienia Sp. z o.o.", "PL", "Rzeszów",
+     "ul. 3 Maja 21, 35-030 Rzeszów", "Bożena Szczepańska", "b.szczepanska@pcz-rzeszow.pl",
+     "pl"),
+    ("agency_kharkiv", "ТОВ «Слобожанський кадровий центр»", "UA", "Харків",
+     "вул. Сумська, 72, Харків, 61002", "Світлана Гребенюк", "s.hrebeniuk@skc.kharkiv.ua",
+     "uk"),
+    ("agency_odesa", "ТОВ «Чорноморська агенція працевлаштування»", "UA", "Одеса",
+     "вул. Дерибасівська, 12, Одеса, 65026", "Дмитро Савчук", "d.savchuk@chap.od.ua", "uk"),
+    ("agency_poltava", "ТОВ «Полтавська рекрутингова компанія»", "UA", "Полтава",
+     "вул. Соборності, 41, Полтава, 36014", "Юлія Мельничук", "y.melnychuk@prk.poltava.ua",
+     "uk"),
+    ("agency_vinnytsia", "ТОВ «Поділля Персонал»", "UA", "Вінниця",
+     "вул. Соборна, 59, Вінниця, 21050", "Василь Кравчук", "v.kravchuk@podillia-personal.ua",
+     "uk"),
+    ("agency_chisinau", "«Nistru Muncă Internațional» SRL", "MD", "Chișinău",
+     "str. Mihai Eminescu 47, MD-2012 Chișinău", "Ștefan Ciobanu", "s.ciobanu@nistru-munca.md",
+     "ru"),
+    ("agency_iasi", "Carpați Recrutare Internațională SRL", "RO", "Iași",
+     "Bd. Ștefan cel Mare și Sfânt 8, 700063 Iași", "Ioana Popescu",
+     "i.popescu@carpati-recrutare.ro", "en"),
+    ("agency_brno", "Moravská personální agentura s.r.o.", "CZ", "Brno",
+     "Masarykova 427/31, 602 00 Brno", "Jiří Dvořák", "j.dvorak@moravska-pa.cz", "en"),
+    ("agency_vilnius", "UAB „Baltijos įdarbinimo partneriai“", "LT", "Vilnius",
+     "Gedimino pr. 9, LT-01103 Vilnius", "Rūta Žemaitienė", "r.zemaitiene@bip.lt", "en"),
+]  # fmt: skip
 
 AUDIT_COMPANIES = [
     (

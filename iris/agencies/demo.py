@@ -298,6 +298,114 @@ def _profiles(ctx: Any, today: date) -> dict[str, dict[str, Any]]:
     }
 
 
+PL_LICENCE = "Certyfikat wpisu do rejestru agencji zatrudnienia (KRAZ)"
+UA_LICENCE = "Ліцензія на посередництво у працевлаштуванні за кордоном"
+UA_MINISTRY = "Міністерство економіки України"
+
+#: key -> (postal code, street address, trade name, website, staff, preferred language,
+#:         services, licence (type, number, issuer), head-office name, corridors)
+#: of the agencies of the later stages (registration numbers are generated below)
+MORE_AGENCIES: dict[str, tuple[Any, ...]] = {
+    "agency_poznan": ("61-806", "ul. Święty Marcin 29", "WAPT", "https://wapt.pl", 38, "pl",
+                      ["sourcing", "selection", "placement", "documentation", "post_arrival"],
+                      (PL_LICENCE, "2214", "Marszałek Województwa Wielkopolskiego"), "Siedziba",
+                      [("UA", "PL", ["manufacturing"], 250), ("PH", "PL", ["logistics"], 80)]),
+    "agency_katowice": ("40-014", "ul. Mariacka 17", "SBPP", "https://sbpp.pl", 12, "pl",
+                        ["selection", "placement", "temporary_work"],
+                        (PL_LICENCE, "18034", "Marszałek Województwa Śląskiego"), "Biuro",
+                        [("UA", "PL", ["manufacturing", "cleaning"], 210)]),
+    "agency_rzeszow": ("35-030", "ul. 3 Maja 21", "PCZ", "https://pcz-rzeszow.pl", 19, "pl",
+                       ["sourcing", "selection", "placement", "documentation", "orientation"],
+                       (PL_LICENCE, "6620", "Marszałek Województwa Podkarpackiego"), "Siedziba",
+                       [("UA", "PL", ["agriculture"], 300), ("UA", "DE", ["healthcare"], 30)]),
+    "agency_kharkiv": ("61002", "вул. Сумська, 72", "SKC", "https://skc.kharkiv.ua", 22, "uk",
+                       ["sourcing", "selection", "placement", "documentation"],
+                       (UA_LICENCE, "АЕ 615204", UA_MINISTRY), "Головний офіс",
+                       [("UA", "PL", ["manufacturing"], 200), ("UA", "CZ", ["logistics"], 60)]),
+    "agency_odesa": ("65026", "вул. Дерибасівська, 12", "ChAP", "https://chap.od.ua", 16, "uk",
+                     ["sourcing", "selection", "placement", "travel"],
+                     (UA_LICENCE, "АЕ 590871", UA_MINISTRY), "Головний офіс",
+                     [("UA", "PL", ["shipbuilding"], 90), ("UA", "LT", ["transport"], 50)]),
+    "agency_poltava": ("36014", "вул. Соборності, 41", "PRK", "https://prk.poltava.ua", 8, "uk",
+                       ["sourcing", "selection", "placement"],
+                       (UA_LICENCE, "АЕ 633410", UA_MINISTRY), "Офіс",
+                       [("UA", "PL", ["food_processing"], 160)]),
+    "agency_vinnytsia": ("21050", "вул. Соборна, 59", "Podillia Personal",
+                         "https://podillia-personal.ua", 11, "uk",
+                         ["sourcing", "selection", "placement", "orientation"],
+                         (UA_LICENCE, "АЕ 602775", UA_MINISTRY), "Головний офіс",
+                         [("UA", "DE", ["healthcare"], 40), ("UA", "PL", ["agriculture"], 220)]),
+    "agency_chisinau": ("MD-2012", "str. Mihai Eminescu 47", "Nistru Muncă",
+                        "https://nistru-munca.md", 14, "ru",
+                        ["sourcing", "selection", "placement", "documentation", "travel"],
+                        ("Licență pentru plasarea în câmpul muncii în străinătate",
+                         "ANOFM 0412/2019",
+                         "Agenția Națională pentru Ocuparea Forței de Muncă"), "Oficiul central",
+                        [("MD", "PL", ["food_processing"], 120), ("MD", "CZ", ["manufacturing"], 60)]),
+    "agency_iasi": ("700063", "Bd. Ștefan cel Mare și Sfânt 8", "Carpați Jobs",
+                    "https://carpati-recrutare.ro", 21, "en",
+                    ["sourcing", "selection", "placement", "post_arrival"],
+                    ("Autorizație agent de plasare a forței de muncă în străinătate",
+                     "ITM-IS 137/2018", "Inspectoratul Teritorial de Muncă Iași"), "Sediu",
+                    [("UA", "RO", ["construction"], 70), ("PH", "RO", ["hospitality"], 40)]),
+    "agency_brno": ("602 00", "Masarykova 427/31", "MPA", "https://moravska-pa.cz", 17, "en",
+                    ["selection", "placement", "temporary_work"],
+                    ("Povolení ke zprostředkování zaměstnání", "MPSV 2016/41275-421",
+                     "Generální ředitelství Úřadu práce ČR"), "Sídlo",
+                    [("UA", "CZ", ["manufacturing"], 180)]),
+    "agency_vilnius": ("LT-01103", "Gedimino pr. 9", "BIP", "https://bip.lt", 13, "en",
+                       ["sourcing", "selection", "placement", "travel"],
+                       ("Leidimas teikti įdarbinimo paslaugas", "UŽT-2017-118",
+                        "Užimtumo tarnyba"), "Būstinė",
+                       [("UA", "LT", ["transport"], 90), ("BY", "LT", ["transport"], 40)]),
+}  # fmt: skip
+
+#: registration numbers of the agencies outside Poland and Ukraine (company registers)
+OTHER_REGISTRATIONS = {
+    "agency_chisinau": "IDNO 1017600034512",
+    "agency_iasi": "CUI RO31577452",
+    "agency_brno": "IČO 27164381",
+    "agency_vilnius": "Įmonės kodas 304512873",
+}
+
+
+def _more_profiles(ctx: Any, today: date) -> dict[str, dict[str, Any]]:
+    """Complete profiles of :data:`MORE_AGENCIES`; their licences date from years back, so
+    the demo can take them through steps in the past (the expired certificate's case)."""
+    out = {}
+    for key, row in MORE_AGENCIES.items():
+        org = ctx.objects.get(key)
+        if org is None:
+            continue
+        postal, street, trade, website, staff, lang, services, licence, office, corr = row
+        if org.country == "PL":
+            registrations = [
+                (RegistrationKind.NIP, numbers.make_nip(ctx.rng, "779")),
+                (RegistrationKind.REGON, numbers.make_regon(ctx.rng, "30")),
+                (RegistrationKind.KRS, numbers.make_krs(ctx.rng)),
+                (RegistrationKind.KRAZ, licence[1]),
+            ]
+        elif org.country == "UA":
+            registrations = [(RegistrationKind.EDRPOU, numbers.make_edrpou(ctx.rng, "4"))]
+        else:
+            registrations = [(RegistrationKind.OTHER, OTHER_REGISTRATIONS[key])]
+        licence_type, number, issuer = licence
+        out[key] = {
+            "details": {
+                "address": street, "postal_code": postal, "city": org.city,
+                "trade_names": [trade], "website": website, "staff_count": staff,
+                "preferred_language": lang, "services": services,
+            },
+            "registrations": registrations,
+            "licences": [(licence_type, number, issuer, org.country, _years(today, -8, 30),
+                          None if org.country == "UA" else _years(today, 2, 100))],
+            "sites": [(office, street, org.city, org.country)],
+            "corridors": corr,
+            "sub_agents": [],
+        }  # fmt: skip
+    return out
+
+
 def _licence_pdf(org_name: str, row: tuple[Any, ...]) -> bytes:
     licence_type, number, issuer, country, valid_from, valid_to = row
     return specimen_pdf(
@@ -316,7 +424,7 @@ def seed(ctx: Any) -> None:
     today = utcnow().date()
     password_hash = ctx.objects.get("_hash") or security.hash_password(ctx.password)
     ctx.objects["_hash"] = password_hash
-    for key, spec in _profiles(ctx, today).items():
+    for key, spec in (_profiles(ctx, today) | _more_profiles(ctx, today)).items():
         org = ctx.objects.get(key)
         if org is None:
             continue
@@ -365,6 +473,8 @@ def seed(ctx: Any) -> None:
                 last_due_diligence_on=checked,
                 risk=risk,
             )
+        if "member" not in spec:
+            continue
         name, email, locale = spec["member"]
         member = User(
             email=email,

@@ -64,7 +64,10 @@ def test_demo_gives_every_role_a_login_and_loads_only_once(runner, db_session):
     agencies = db_session.scalars(
         sa.select(Organisation).where(Organisation.kind == OrgKind.AGENCY)
     ).all()
-    assert {a.country for a in agencies} == {"PL", "UA"} and len(agencies) == 5
+    from iris.accounts.demo import AGENCIES
+
+    assert len(agencies) == len(AGENCIES) >= 5
+    assert {"PL", "UA"} < {a.country for a in agencies}  # and agencies of other countries
     again = runner.invoke(args=["iris", "demo"])
     assert again.exit_code != 0 and "already has users" in again.output
     assert runner.invoke(args=["iris", "demo", "--if-empty"]).exit_code == 0
