@@ -7,16 +7,17 @@ from __future__ import annotations
 import io
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 from pypdf import PdfWriter
 
+from iris.core.db import utcnow
 from iris.questionnaires import definition as d
 from iris.questionnaires.demo import IRIS_12, good_answers
 
-TODAY = date.today()
+TODAY = utcnow().date()
 
 
 def small_pdf() -> bytes:
@@ -266,3 +267,88 @@ def answer_questionnaire(page: Page, journey: Any) -> None:
     page.get_by_role("link", name="Wnioski").first.click()
     main(page).get_by_role("link", name="Otwórz").first.click()
     journey.shot(page, "application-ready")
+
+
+# Journey 3 ---------------------------------------------------------------------------------
+def certificate_pdf_facts(pdf: bytes) -> tuple[str, list[list[bool]], str]:
+    """From the PDF: the verify URL in its signed credential, the dark modules of its QR
+    image, and its text."""
+    import base64
+    import json
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    [(name, [jws])] = reader.attachments.items()
+    assert name.endswith(".jws")
+    body = jws.decode().split(".")[1]
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    images = [im.image for page in reader.pages for im in page.images]
+    square = [im for im in images if im.width == im.height and im.width % 4 == 0]
+    assert square, f"no QR image among {[im.size for im in images]}"
+    qr = square[-1].convert("L")
+    size = qr.width // 4  # drawn at 4 pixels a module, without a border
+    modules = [
+        [qr.getpixel((4 * x + 2, 4 * y + 2)) < 128 for x in range(size)] for y in range(size)
+    ]
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return payload["verify_url"], modules, text
+
+
+def test_employer_verifies_then_sees_the_suspension(journey: Any) -> None:
+    import segno
+
+    server = journey.server
+    number = server.facts["certificate3"]
+    name = server.facts["agency3"]
+
+    # an employer, without an account, searches the registry without Polish letters
+    employer = journey.person()
+    employer.goto("/")
+    employer.get_by_role("contentinfo").get_by_role("link", name="Verify a certificate").click()
+    expect(
+        employer.get_by_role("heading", name="Public registry of IRIS certificates")
+    ).to_be_visible()
+    employer.get_by_label("Name or number").fill("Lodz")
+    click_and_wait(employer, main(employer).get_by_role("button", name="Search"))
+    row = main(employer).get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("Active")
+    journey.shot(employer, "registry-search")
+    row.get_by_role("link", name=number).click()
+    expect(employer.get_by_role("heading", name=f"Certificate {number}")).to_be_visible()
+    expect(main(employer)).to_contain_text(name)
+    expect(main(employer)).to_contain_text("Active")
+    journey.shot(employer, "certificate-active")
+
+    # the agency hands over its certificate PDF; its QR code carries the verify URL
+    holder = journey.person(server.email("agency3"))
+    response = holder.request.get(f"/certificates/{number}.pdf")
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    verify_url, modules, text = certificate_pdf_facts(response.body())
+    assert verify_url == f"{server.url}/verify/{number}"
+    expected = [
+        [bool(v) for v in row] for row in segno.make(verify_url, error="m", micro=False).matrix
+    ]
+    assert modules == expected, "the QR code in the PDF does not encode the verify URL"
+    assert number in text
+
+    # the decision maker suspends it
+    decider = journey.person(server.email("decider"))
+    public_id = server.scalar("SELECT public_id FROM certificates WHERE number = :n", n=number)
+    decider.goto(f"/certificate/{public_id}")
+    expect(main(decider)).to_contain_text("Status: Active")
+    decider.get_by_label("Reason").select_option("substantiated_complaint")
+    decider.get_by_label("Details").fill("Workers paid for their medical checks (complaint C-17).")
+    journey.shot(decider, "suspend")
+    click_and_wait(decider, main(decider).get_by_role("button", name="Suspend"))
+    expect(main(decider)).to_contain_text("Status: Suspended")
+
+    # the employer follows the QR code's URL and sees it suspended
+    employer.goto(verify_url)
+    expect(employer.get_by_role("heading", name=f"Certificate {number}")).to_be_visible()
+    expect(main(employer)).to_contain_text(
+        "This certificate is suspended: the agency is not certified while the suspension lasts."
+    )
+    journey.shot(employer, "certificate-suspended")
+    employer.goto("/registry?q=Lodz")
+    expect(main(employer).get_by_role("row").filter(has_text=name)).to_contain_text("Suspended")
