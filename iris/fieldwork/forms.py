@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -216,8 +217,20 @@ class ReviewForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
+    """A message of a request-for-information thread; the agency's answer may link one of
+    its documents or upload a new file (the questionnaire's checks: size, type judged by the
+    content, a name that does not lie about it)."""
+
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=5000)])
     document = SelectField(_l("Evidence document"), validators=[Optional()])
+    file = FileField(_l("Or upload a new document (PDF, PNG, JPEG, Word or Excel)"))
+
+    upload: Any = None
+
+    def validate_file(self, field: Any) -> None:
+        from iris.questionnaires.forms import check_upload
+
+        self.upload = check_upload(field.data)
 
 
 class StepForm(FlaskForm):

@@ -419,10 +419,34 @@ def ask_information(
 
 
 def answer_information(
-    case: CertificationCase, *, actor: Any, answer_key: str, body: str, document: Any | None
+    case: CertificationCase,
+    *,
+    actor: Any,
+    answer_key: str,
+    body: str,
+    document: Any | None,
+    upload: Any | None = None,
+    locale: str = "en",
+    doc_type: str = "other",
 ) -> InformationRequest:
+    """The agency answers a thread: text, and either one of its documents or a new file
+    (``upload``, already checked by ``iris.questionnaires.forms.check_upload``), stored in
+    its evidence register by the questionnaire's own operation."""
     thread = q.threads_of(case.id).get(answer_key)
     _require(bool(thread), _("The auditor has asked nothing about this answer."), 404)
+    _require(
+        document is None or upload is None,
+        _("Link an existing document or upload a new one, not both."),
+        400,
+    )
+    if upload is not None:
+        from iris.questionnaires.operations import upload_evidence
+
+        document = upload_evidence(
+            case.agency, actor=actor, data=upload.data, file_name=upload.file_name,
+            content_type=upload.content_type, title=upload.file_name, doc_type=doc_type,
+            language=locale,
+        )  # fmt: skip
     if document is not None:
         _require(document.agency_id == case.agency_id, _("Not a document of the agency."), 400)
     msg = InformationRequest(

@@ -575,7 +575,8 @@ def thread(case: str, key: str) -> Any:
             if agency_side:
                 ops.answer_information(
                     c, actor=current_user, answer_key=key, body=form.body.data,
-                    document=_doc(c, form.document.data),
+                    document=_doc(c, form.document.data), upload=form.upload, locale=_locale(),
+                    doc_type=_evidence_type(definition, key),
                 )  # fmt: skip
             else:
                 require("confirmed" in q.case_roles(current_user, c), 403)
@@ -592,7 +593,15 @@ def thread(case: str, key: str) -> Any:
         value=(response.answers or {}).get(key) if response is not None else None,
         messages=messages, form=form, agency_side=agency_side,
         version=response.version if response is not None else None,
-    )  # fmt: skip
+    ), 422 if form.is_submitted() else 200  # fmt: skip
+
+
+def _evidence_type(definition: Any, key: str) -> str:
+    """The document type an upload for this answer is registered as (its question's first
+    evidence type, as the questionnaire does)."""
+    question = definition.question_of(key)
+    types = question.evidence.types if question is not None and question.evidence else ()
+    return types[0] if types else "other"
 
 
 # --------------------------------------------------------------------------- the report
