@@ -14,7 +14,7 @@ guard.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,8 +316,20 @@ def section_form(
     user_id: str | None,
     formdata: Any = None,
     evidence_fields: bool = True,
+    unbound: frozenset[str] = frozenset(),
+    evidence_posted: Callable[[str], bool] | None = None,
 ) -> SectionFormBase:
-    """A fresh form class for ``section``, showing the fields visible under ``visible``."""
+    """A fresh form class for ``section``, showing the fields visible under ``visible``.
+
+    ``unbound``: keys of answers that get no WTForms field (they are still in the plan).
+    A page that only shows the form (GET) renders those inputs from the definition and the
+    stored answers (``rendering.question_card``); a posted form always has every field, so
+    every answer is validated on the server.
+
+    ``evidence_posted``: whether the request carries anything in a key's evidence inputs
+    (a chosen document, a file, a date); keys with nothing posted get no evidence fields
+    (empty inputs attach nothing and cannot be invalid).
+    """
     labels = {k: d.text_in(v, locale) for k, v in definition.answer_labels.items()}
     attrs: dict[str, Any] = {}
     plan = FormPlan()
@@ -334,6 +346,8 @@ def section_form(
             name = field_name(spec.key)
             if spec.type != "file":
                 plan.answer_fields[spec.key] = name
+            if spec.key in unbound:
+                continue
             validator = Answer(spec, today, user_id)
             label = d.text_in(spec.text, locale)
             stored = visible.get(spec.key)
@@ -392,6 +406,8 @@ def section_form(
     # A page only shows the evidence inputs (plain markup, see _macros.html); they are form
     # fields, validated, when a form is posted.
     for key in plan.evidence_keys if evidence_fields else ():
+        if evidence_posted is not None and not evidence_posted(key):
+            continue
         attrs[evidence_name(key, "link")] = MultiCheckboxField(link_label, choices=doc_choices)
         attrs[evidence_name(key, "file")] = FileField(file_label, validators=[_upload_check])
         attrs[evidence_name(key, "valid_to")] = StringField(

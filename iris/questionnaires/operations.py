@@ -154,8 +154,11 @@ def start_response(application: Any, *, actor: Any, code: str = SELF_ASSESSMENT)
     return response
 
 
-def rescore(response: Response) -> None:
-    result = score_response(response.definition, response.answers or {}, thresholds())
+def rescore(response: Response, *, visible: Mapping[str, Any] | None = None) -> None:
+    """Recompute the whole score; ``visible``: the answers' visible part if already known."""
+    result = score_response(
+        response.definition, response.answers or {}, thresholds(), visible=visible
+    )
     response.scores = result.to_json()
     response.band = result.band
     response.overall = result.overall
@@ -201,7 +204,7 @@ def save_answers(
     for link in list(response.links):
         if link.answer_key not in visible:
             response.links.remove(link)
-    rescore(response)
+    rescore(response, visible=visible)
     db.session.flush()
     after = set(visible)
     return SaveResult(

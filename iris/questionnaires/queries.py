@@ -71,11 +71,22 @@ class Progress:
         return self.answered >= self.required
 
 
-def progress(response: Response) -> tuple[dict[str, Progress], Progress]:
-    """Answered required fields over visible required fields, per section and overall."""
+def progress(
+    response: Response,
+    *,
+    visible: Mapping[str, Any] | None = None,
+    evidence: Mapping[str, list[Any]] | None = None,
+) -> tuple[dict[str, Progress], Progress]:
+    """Answered required fields over visible required fields, per section and overall.
+
+    ``visible`` and ``evidence``: the response's visible answers and evidence links when
+    the caller has them already (a page computes them once per request).
+    """
     definition = response.definition
-    visible = d.visible_answers(definition, response.answers or {})
-    evidence = response.evidence_keys()
+    if visible is None:
+        visible = d.visible_answers(definition, response.answers or {})
+    if evidence is None:
+        evidence = response.evidence_keys()
     per: dict[str, Progress] = {}
     total_a = total_r = 0
     for section in definition.sections:

@@ -108,8 +108,73 @@ def fixed_fragments(definition: Any, locale: str) -> dict[Any, Any]:
     return found[1]
 
 
+CHOICE_TYPES = frozenset({"yes_no", "ypna", "single_choice", "multiple_choice"})
+
+
 def is_card_question(question: Any) -> bool:
     return all(spec.type in CARD_TYPES for spec in question.fields)
+
+
+def unbound_keys(section: Any, fixed: dict[Any, Any]) -> frozenset[str]:
+    """The choice answers of ``section`` that :func:`question_card` renders without a form
+    field when the page is only shown (see ``forms.section_form(unbound=...)``)."""
+    found = fixed.get(("unbound", section.code))
+    if found is None:
+        found = fixed[("unbound", section.code)] = frozenset(
+            spec.key
+            for question in section.questions
+            if is_card_question(question)
+            for spec in question.fields
+            if spec.type in CHOICE_TYPES
+        )
+    return frozenset(found)
+
+
+def _choice_parts(question: Any, spec: Any, page: Any) -> tuple[str, list[tuple[Any, str, str]]]:
+    """A choice group's fixed markup: the opening with its legend, and for each option its
+    value and its markup unchecked and checked (the same markup as :func:`choice_group`)."""
+    t = page.t
+    legend = t(spec.text)
+    if spec.type in ("yes_no", "ypna"):
+        choices = [(c, page.labels[c]) for c in spec.choices]
+        hide, inline, kind = spec.is_main and legend == t(question.text), True, "radio"
+    else:
+        choices = [(o.value, t(o.text)) for o in spec.options]
+        hide, inline = False, False
+        kind = "checkbox" if spec.type == "multiple_choice" else "radio"
+    wrapper = "form-check form-check-inline" if inline else "form-check"
+    name = escape(page.field_name(spec.key))
+    hidden = " visually-hidden" if hide else ""
+    head = f'<fieldset><legend class="form-label fs-6{hidden}">{escape(legend)}</legend>'
+    options = []
+    for i, (value, label) in enumerate(choices):
+        element_id = f"{name}-{i}"
+        html = (
+            f'<div class="{wrapper}"><input class="form-check-input" type="{kind}" '
+            f'name="{name}" id="{element_id}" value="{escape(value)}"{{}}> '
+            f'<label class="form-check-label" for="{element_id}">{escape(label)}</label></div>'
+        )
+        options.append((value, html.format(""), html.format(" checked")))
+    return head, options
+
+
+def _choice_html(question: Any, spec: Any, page: Any, field: Any) -> str:
+    if field is not None and field.errors:  # a posted page with a mistake here
+        legend = field.label.text
+        if spec.type in ("yes_no", "ypna"):
+            return choice_group(field, legend, spec.is_main and legend == page.t(question.text))
+        if spec.type == "single_choice":
+            return choice_group(field, legend, False, inline=False)
+        return choice_group(field, legend, False, multiple=True)
+    parts = page.fixed.get(("cg", spec.key))
+    if parts is None:
+        parts = page.fixed[("cg", spec.key)] = _choice_parts(question, spec, page)
+    head, options = parts
+    data = field.data if field is not None else page.visible.get(spec.key)
+    if spec.type == "multiple_choice":
+        chosen = set(data or [])
+        return head + "".join(c if v in chosen else u for v, u, c in options) + "</fieldset>"
+    return head + "".join(c if v == data else u for v, u, c in options) + "</fieldset>"
 
 
 def _head(question: Any, t: Any, critical_word: str) -> str:
@@ -160,15 +225,10 @@ def question_card(question: Any, page: Any) -> Markup:
             out.append(
                 f'<p class="small text-body-secondary mb-1 iris-when">{page.hint(spec.key, True)}</p>'
             )
-        field = form[page.field_name(spec.key)]
+        field = form._fields.get(page.field_name(spec.key))
         kind = spec.type
-        if kind in ("yes_no", "ypna"):
-            label = field.label.text
-            out.append(choice_group(field, label, spec.is_main and label == page.t(question.text)))
-        elif kind == "single_choice":
-            out.append(choice_group(field, field.label.text, False, inline=False))
-        elif kind == "multiple_choice":
-            out.append(choice_group(field, field.label.text, False, multiple=True))
+        if kind in CHOICE_TYPES:
+            out.append(_choice_html(question, spec, page, field))
         else:  # number, text, date: the WTForms widget (attributes as declared in forms.py)
             style = "" if kind == "text" else ' style="max-width: 22rem"'
             css = "form-control" + (" is-invalid" if field.errors else "")

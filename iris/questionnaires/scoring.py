@@ -125,10 +125,16 @@ def question_points(question: Question, visible: Mapping[str, Any]) -> float | N
 
 
 def score_response(
-    definition: Definition, answers: Mapping[str, Any], thresholds: Thresholds | None = None
+    definition: Definition,
+    answers: Mapping[str, Any],
+    thresholds: Thresholds | None = None,
+    *,
+    visible: Mapping[str, Any] | None = None,
 ) -> ScoreResult:
+    """The full score of ``answers``; ``visible``: their visible answers if already known."""
     thresholds = thresholds or Thresholds()
-    visible = visible_answers(definition, answers)
+    if visible is None:
+        visible = visible_answers(definition, answers)
     sections = []
     failed: list[FailedCritical] = []
     for section in definition.sections:

@@ -86,10 +86,17 @@ def _response(application: Application) -> Response:
     return response
 
 
-def _context(response: Response) -> dict[str, Any]:
+def _context(
+    response: Response,
+    *,
+    visible: dict[str, Any] | None = None,
+    linked: dict[str, list[EvidenceDocument]] | None = None,
+) -> dict[str, Any]:
+    """The pages' common context; ``visible``/``linked``: the response's current visible
+    answers and evidence links, when the view has them already."""
     locale = _locale()
     definition = response.definition
-    per, overall = progress(response)
+    per, overall = progress(response, visible=visible, evidence=linked)
     newer = ops.latest_published(response.version.code)
     return {
         "response": response,
@@ -168,10 +175,14 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     visible = d.visible_answers(definition, response.answers or {})
     documents = agency_documents(response.agency_id) if editable else []
     linked = response.evidence_keys()
+    shown_only = request.method == "GET" and editable
     form = section_form(
         definition, sec, visible=visible, documents=documents, linked=linked, locale=locale,
         today=_today(), user_id=current_user.public_id,
         evidence_fields=request.method == "POST",
+        unbound=rendering.unbound_keys(sec, rendering.fixed_fragments(definition, locale))
+        if shown_only else frozenset(),
+        evidence_posted=_evidence_posted,
     )  # fmt: skip
     status = 200
     if request.method == "POST":
@@ -185,6 +196,8 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
         attach: dict[str, list[EvidenceDocument]] = {}
         by_id = {doc.public_id: doc for doc in documents}
         for key in form.plan.evidence_keys:
+            if evidence_name(key, "file") not in form:
+                continue  # nothing posted for this answer's evidence
             chosen = [by_id[p] for p in form[evidence_name(key, "link")].data or [] if p in by_id]
             file_field = form[evidence_name(key, "file")]
             upload = getattr(file_field, "upload", None)
@@ -226,8 +239,8 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
             elif form.save_next.data:
                 return redirect(_next_url(response, sec.code))
             return redirect(url_for(".section", application=application, section=sec.code))
-    ctx = _context(response)
     get = request.method == "GET"  # nothing saved: the answers and links read above hold
+    ctx = _context(response, visible=visible, linked=linked) if get else _context(response)
     ctx.update(
         section=sec,
         form=form,
@@ -248,6 +261,15 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     )  # fmt: skip
     ctx["page"] = _card_page(ctx, definition, form, locale, application)
     return render_template("questionnaires/section.html", **ctx), status
+
+
+def _evidence_posted(key: str) -> bool:
+    """Whether the request carries a chosen document, a file or a date for ``key``."""
+    link, upload, valid_to = (evidence_name(key, w) for w in ("link", "file", "valid_to"))
+    chosen = any(v for v in request.form.getlist(link))
+    given = bool((request.form.get(valid_to) or "").strip())
+    file = request.files.get(upload)
+    return chosen or given or (file is not None and bool(file.filename))
 
 
 def _card_page(
@@ -298,6 +320,7 @@ def _card_page(
         form=form,
         visible=ctx["visible"],
         L=strings,
+        labels=ctx["labels"],
         t=ctx["t"],
         field_name=field_name,
         show_when_json=show_when_json,
