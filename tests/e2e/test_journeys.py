@@ -352,3 +352,185 @@ def test_employer_verifies_then_sees_the_suspension(journey: Any) -> None:
     journey.shot(employer, "certificate-suspended")
     employer.goto("/registry?q=Lodz")
     expect(main(employer).get_by_role("row").filter(has_text=name)).to_contain_text("Suspended")
+
+
+# Journey 2 ---------------------------------------------------------------------------------
+def send(page: Page, action: str, values: dict[str, Any] | None = None) -> None:
+    """Fill the form on this page whose action ends with ``action`` and press its button."""
+    form = main(page).locator(f"form[action$='{action}']").first
+    if not form.count():  # a form that posts back to its own page
+        form = main(page).locator("form[method=post]:not([action]), form[action='']").first
+    expect(form).to_be_visible()
+    for name, value in (values or {}).items():
+        field = form.locator(f"[name='{name}']")
+        kind = field.first.get_attribute("type")
+        if kind in {"checkbox", "radio"}:
+            for item in value if isinstance(value, list) else [value]:
+                form.locator(f"[name='{name}'][value='{item}']").check()
+        else:
+            put(field.first, value)
+    click_and_wait(page, form.locator("[type=submit]").last)
+
+
+def test_audit_to_grant(journey: Any) -> None:
+    server = journey.server
+    agency = server.facts["agency2"]
+
+    # the scheme manager's reviewer accepts the application
+    reviewer = journey.person(server.email("reviewer"))
+    reviewer.get_by_role("link", name="Applications").first.click()
+    main(reviewer).get_by_role("row").filter(has_text=agency).get_by_role("link").first.click()
+    main(reviewer).get_by_role("button", name="Start the review").click()
+    expect(main(reviewer)).to_contain_text("Status: Under review")
+    main(reviewer).get_by_role("link", name="Accept…").click()
+    for box in main(reviewer).get_by_role("checkbox").all():
+        box.check()
+    journey.shot(reviewer, "accept-application")
+    main(reviewer).get_by_role("button", name="Accept").click()
+    expect(main(reviewer)).to_contain_text("Status: Accepted")
+
+    # the agency chooses its audit company
+    admin = journey.person(server.email("agency2"))
+    admin.get_by_role("link", name="Applications").first.click()
+    main(admin).get_by_role("row").filter(has_text=agency).get_by_role("link").first.click()
+    main(admin).get_by_label("Audit company", exact=True).select_option(
+        label="Certa E2E Audit Sp. z o.o. (PL)"
+    )
+    main(admin).get_by_role("button", name="Open the certification case").click()
+    expect(main(admin)).to_contain_text("Status: Team pending")
+    case_url = admin.url
+    case_id = case_url.rstrip("/").rsplit("/", 1)[1]
+    audit = f"/audit/cases/{case_id}"
+
+    # the planner assigns the team
+    planner = journey.person(server.email("planner"))
+    planner.goto("/audit/cases")
+    main(planner).get_by_role("link", name=agency).first.click()
+    main(planner).get_by_label("Lead auditor").select_option(label="Leon Lead")
+    main(planner).get_by_label("Ada Auditor").check()
+    journey.shot(planner, "assign-team")
+    main(planner).get_by_role("button", name="Assign the team").click()
+    expect(main(planner)).to_contain_text("The audit team is assigned.")
+
+    # each auditor confirms the conflict-of-interest declaration before seeing the case
+    lead = journey.person(server.email("lead"))
+    auditor = journey.person(server.email("auditor"))
+    for person in (auditor, lead):
+        person.goto("/audit/cases")
+        main(person).get_by_role("link", name=agency).first.click()
+        expect(
+            person.get_by_role("heading", name="Conflict-of-interest declaration")
+        ).to_be_visible()
+        if person is lead:
+            journey.shot(person, "declaration")
+        main(person).get_by_label("I have had no consultancy").check()
+        click_and_wait(person, main(person).get_by_role("button", name="Confirm"))
+    expect(main(lead)).to_contain_text("Audit planned")
+
+    # stage 1: every criterion assessed, a finding raised
+    send(lead, "/steps/start_stage1")
+    journey.shot(lead, "workspace-stage1")
+    criteria = sorted(
+        {
+            href
+            for href in main(lead)
+            .locator("a[href*='/criteria/']")
+            .evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        }
+    )
+    assert criteria, "no criterion to assess on the workspace"
+    for i, href in enumerate(criteria):
+        lead.goto(href)
+        if i == 0:
+            journey.shot(lead, "criterion")
+        send(lead, href, {"rating": "conforming", "notes": "Policy and records checked."})
+    lead.goto(f"{audit}/findings/new")
+    journey.shot(lead, "finding-form")
+    send(
+        lead,
+        "/findings/new",
+        {
+            "grade": "minor",
+            "criterion": "E.1",
+            "statement": "One contract handed over after departure",
+            "evidence": "Interview W-2; contract register",
+        },
+    )
+    lead.goto(audit)
+    send(lead, "/stage1", {"outcome": "ready", "notes": "Policies in place."})
+    expect(main(lead)).to_contain_text("Stage 2")
+
+    # stage 2: a site visit and the sample of worker interviews
+    lead.goto(f"{audit}/visits")
+    site = (
+        main(lead)
+        .locator("[name='site']")
+        .evaluate("s => Array.from(s.options).map(o => o.value).filter(Boolean)[0]")
+    )
+    send(lead, "/visits", {"site": site, "visited_on": TODAY.isoformat(), "notes": "Head office"})
+    for n in range(3):
+        lead.goto(f"{audit}/interviews/new")
+        if n == 0:
+            journey.shot(lead, "interview-form")
+        send(
+            lead,
+            "/interviews/new",
+            {
+                "conducted_on": TODAY.isoformat(), "language": "uk", "channel": "in_person",
+                "contract_timing": "before_departure", "contract_language": "uk",
+                "contract_in_own_language": "y", "knows_grievance": "y",
+                "notes": f"Worker {n + 1}, welder.",
+            },
+        )  # fmt: skip
+    lead.goto(audit)
+    send(lead, "/steps/issue_findings")
+    expect(main(lead)).to_contain_text("Findings issued")
+
+    # the agency answers the finding with a corrective action
+    admin.goto(audit)
+    finding = main(admin).locator("a[href*='/corrective-action']").first
+    finding.click()
+    journey.shot(admin, "corrective-action")
+    send(
+        admin,
+        "/corrective-action",
+        {
+            "correction": "Contract re-issued before departure",
+            "root_cause": "No check of the hand-over date",
+            "action": "Checklist signed by the worker before departure",
+            "owner": "Director",
+            "target_date": (TODAY + timedelta(days=30)).isoformat(),
+        },
+    )
+    admin.goto(audit)
+    send(admin, "/steps/submit_cap")
+    expect(main(admin)).to_contain_text("submitted")
+
+    # the lead auditor accepts it and recommends the grant
+    lead.goto(audit)
+    main(lead).locator("a[href*='/review']").first.click()
+    journey.shot(lead, "review-corrective-action")
+    send(lead, "/review", {"decision": "accept", "comment": "Checklist seen."})
+    lead.goto(audit)
+    send(lead, "/steps/recommend", {"recommendation": "grant", "reason": "Conforms after CAP."})
+    expect(main(lead)).to_contain_text("Recommended")
+
+    # technical review, then the decision, by people outside the team
+    tech = journey.person(server.email("tech"))
+    tech.goto(audit)
+    journey.shot(tech, "technical-review")
+    send(tech, "/steps/review")
+    decider = journey.person(server.email("decider"))
+    decider.goto(audit)
+    journey.shot(decider, "decision")
+    send(decider, "/steps/grant")
+    expect(main(decider)).to_contain_text("Certified")
+    journey.shot(decider, "certified")
+    assert (
+        server.scalar(
+            "SELECT count(*) FROM certificates c JOIN organisations o ON o.id = c.agency_id "
+            "WHERE o.name = :n",
+            n=agency,
+        )
+        == 1
+    )
