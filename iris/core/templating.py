@@ -110,6 +110,12 @@ NAV: tuple[NavItem, ...] = (
         _l("Applications, cases and certificates across the scheme: states, delays, overdue work."),
     ),
     NavItem(
+        "privacy.access_log",
+        _l("Access log"),
+        frozenset({Role.SCHEME_ADMIN}),
+        _l("Who viewed worker interviews and restricted evidence, and when."),
+    ),
+    NavItem(
         "notifications.webhooks",
         _l("Webhooks"),
         frozenset({Role.SCHEME_ADMIN}),

@@ -56,6 +56,7 @@ def test_viewing_interviews_writes_an_entry_the_scheme_admin_sees(
     assert entry.details["interviews"][0] == "W-1"
 
     _as(client, world.scheme_admin)
+    assert 'href="/admin/access-log"' in client.get("/admin/users").get_data(as_text=True)
     page = client.get("/admin/access-log")
     assert page.status_code == 200
     text = text_of(page)
@@ -171,6 +172,7 @@ def test_a_person_downloads_their_own_data_and_nobody_elses(client, world, db_se
 def test_erasure_needs_a_reason_and_refuses_oneself(client, world, db_session):  # type: ignore[no-untyped-def]
     url = f"/admin/users/{world.agency_admin.public_id}/erase"
     _as(client, world.scheme_admin)
+    assert url in client.get(f"/admin/users/{world.agency_admin.public_id}").get_data(as_text=True)
     assert "Anna Admin" in text_of(client.get(url))
     assert client.post(url, {"reason": "  "}).status_code == 422
     db_session.refresh(world.agency_admin)
