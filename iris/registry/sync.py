@@ -104,9 +104,31 @@ def _after_flush(session: Session, _context: Any) -> None:
     if not (rebuild or patch):
         return
     conn = session.connection()
-    missing = patch_entries(conn, {i: c for i, c in patch.items() if i not in rebuild}, records)
+    known = session.info.setdefault(_KNOWN, {})
+    todo = {i: c for i, c in patch.items() if i not in rebuild}
+    missing = patch_entries(conn, todo, records, known=known)
     if rebuild or missing:
+        for cert_id in rebuild | missing:
+            known.pop(cert_id, None)
         refresh_entries(conn, rebuild | missing)
+
+
+#: session.info key: the entries this transaction has written, certificate id ->
+#: (last_change_id, document), so a second step in one transaction needs no read
+_KNOWN = "iris.registry.entries"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_entries(session: Session, transaction: Any) -> None:
+    # the whole transaction ended (commit or rollback): the next one reads the entries again
+    if transaction.parent is None:
+        session.info.pop(_KNOWN, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _previous: Any) -> None:
+    # any rollback, a savepoint's too, may undo what was written: read them again
+    session.info.pop(_KNOWN, None)
 
 
 def _changed_columns(obj: Any) -> set[str]:
@@ -125,31 +147,33 @@ def _loaded(session: Session, cls: type, ident: int) -> Any:
 
 
 def patch_entries(
-    conn: sa.Connection, certs: dict[int, Any], records: dict[int, list[Any]]
+    conn: sa.Connection,
+    certs: dict[int, Any],
+    records: dict[int, list[Any]],
+    *,
+    known: dict[int, tuple[int, dict[str, Any]]] | None = None,
 ) -> set[int]:
     """Bring the entries of ``certs`` (loaded certificates) up to date in place.
 
     Sets the status fields from each certificate and appends the ``records`` not yet in its
-    history; returns the ids that have no entry yet (to be rebuilt).
+    history: one read of the entry by primary key (none if ``known`` holds it from earlier in
+    the transaction) and one UPDATE each. Returns the ids that have no entry yet (to be
+    rebuilt).
     """
-    if not certs:
-        return set()
-    entry = _tables()["entry"]
-    current = {
-        row.certificate_id: row
-        for row in conn.execute(
-            sa.select(entry.c.certificate_id, entry.c.last_change_id, entry.c.document).where(
-                entry.c.certificate_id.in_(sorted(certs))
-            )
-        )
-    }
+    known = {} if known is None else known
+    read, write = _statements()
+    missing = set()
     for cert_id, cert in sorted(certs.items()):
-        row = current.get(cert_id)
-        if row is None:
-            continue
-        document = json.loads(row.document)
+        if cert_id in known:
+            last_change_id, document = known[cert_id]
+        else:
+            row = conn.execute(read, {"cid": cert_id}).first()
+            if row is None:
+                missing.add(cert_id)
+                continue
+            last_change_id, document = row.last_change_id, json.loads(row.document)
         new = sorted(
-            (r for r in records.get(cert_id, []) if r.id > row.last_change_id),
+            (r for r in records.get(cert_id, []) if r.id > last_change_id),
             key=lambda r: r.seq,
         )
         document.update(
@@ -164,18 +188,45 @@ def patch_entries(
             suspension_ends_at=_day(cert.suspension_ends_at),
         )
         document["history"].extend(_history(new))
+        last_change_id = max([last_change_id, *(r.id for r in new)])
         conn.execute(
-            entry.update()
-            .where(entry.c.certificate_id == cert_id)
-            .values(
-                state=document["status"],
-                status_changed_at=cert.status_changed_at,
-                expires_on=document["expires_at"],
-                last_change_id=max([row.last_change_id, *(r.id for r in new)]),
-                document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-            )
+            write,
+            {
+                "cid": cert_id,
+                "p_state": document["status"],
+                "p_changed": cert.status_changed_at,
+                "p_expires": document["expires_at"],
+                "p_last": last_change_id,
+                "p_document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            },
         )
-    return set(certs) - set(current)
+        known[cert_id] = (last_change_id, document)
+    return missing
+
+
+_STATEMENTS: list[Any] = []
+
+
+def _statements() -> tuple[Any, Any]:
+    """The patch's two statements, built once (so SQLAlchemy compiles them once)."""
+    if not _STATEMENTS:
+        entry = _tables()["entry"]
+        cid = sa.bindparam("cid")
+        _STATEMENTS[:] = [
+            sa.select(entry.c.last_change_id, entry.c.document).where(
+                entry.c.certificate_id == cid
+            ),
+            entry.update()
+            .where(entry.c.certificate_id == cid)
+            .values(
+                state=sa.bindparam("p_state"),
+                status_changed_at=sa.bindparam("p_changed"),
+                expires_on=sa.bindparam("p_expires"),
+                last_change_id=sa.bindparam("p_last"),
+                document=sa.bindparam("p_document"),
+            ),
+        ]
+    return _STATEMENTS[0], _STATEMENTS[1]
 
 
 def _tables() -> dict[str, sa.Table]:
