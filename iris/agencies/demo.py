@@ -1,4 +1,8 @@
-"""Demo agency profiles: the five demo agencies get complete, realistic profiles.
+"""Demo agency profiles: every demo agency gets a complete, realistic profile.
+
+The first five (Poland and Ukraine) have the richest profiles, with members and
+sub-agents; the others (:data:`MORE_AGENCIES`: Poland, Ukraine, Moldova, Romania, Czechia,
+Lithuania) carry the later stages of the fieldwork and certificates demos.
 
 Runs after ``iris/accounts/demo.py`` (which creates the agencies and their administrators).
 Registration numbers are generated with valid check digits from the demo's seeded random

@@ -226,9 +226,11 @@ def drive_case(
 ) -> CertificationCase:  # fmt: skip
     """An initial case of ``agency_key``, from its application at ``start`` to ``target``.
 
-    About two months from application to decision: accepted on day 4, team on day 7,
+    About seven weeks from application to decision: accepted on day 4, team on day 7,
     stage 1 on day 9, stage 2 on day 12, findings on day 20, the plan on day 35, the
-    recommendation on day 42 and the decision on day 47 (day 24 and 29 without findings).
+    recommendation on day 42, the technical review on day 45 and the decision on day 47
+    (without findings: recommendation on day 20, review on day 24, decision on day 26).
+    ``findings`` overrides whether the audit raises findings (default: by ``target``).
     """
     agency = ctx.objects[agency_key]
     admin = ctx.objects[f"{agency_key}_admin"]
