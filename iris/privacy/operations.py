@@ -244,7 +244,7 @@ def erase_person(user: User, *, actor: User, reason: str) -> str:
         sa.select(Invitation).where(sa.func.lower(Invitation.email) == old_email.lower())
     ):
         invitation.email = user.email
-    revoked = _revoke_api_tokens(user)
+    revoked = _revoke_api_tokens(user, actor=actor)
     db.session.add(
         AdminAction(
             kind=AdminActionKind.USER_ERASED,
@@ -260,25 +260,20 @@ def erase_person(user: User, *, actor: User, reason: str) -> str:
     return pseudonym
 
 
-def _revoke_api_tokens(user: User) -> int | None:
+def _revoke_api_tokens(user: User, *, actor: User) -> int | None:
+    """Revoke the person's API tokens through the API feature's own operation (which records
+    when and by whom); None while that feature does not exist."""
     model = _token_model()
+    try:
+        from iris.api.operations import revoke_token
+    except ImportError:
+        return None
     if model is None:
         return None
     now = utcnow()
-    count = 0
-    for token in db.session.scalars(sa.select(model).where(model.user_id == user.id)):
-        if hasattr(token, "revoked_at"):
-            if token.revoked_at is None:
-                token.revoked_at = now
-                count += 1
-        elif hasattr(token, "revoked"):
-            if not token.revoked:
-                token.revoked = True
-                count += 1
-        elif hasattr(token, "is_active"):
-            if token.is_active:
-                token.is_active = False
-                count += 1
-        else:
-            raise RuntimeError("iris.api token model has neither revoked_at nor is_active")
-    return count
+    active = db.session.scalars(
+        sa.select(model).where(model.user_id == user.id, model.revoked_at.is_(None))
+    ).all()
+    for token in active:
+        revoke_token(token, actor=actor, now=now)
+    return len(active)

@@ -189,6 +189,22 @@ def test_erasure_pseudonymises_and_keeps_history_verifiable(client, app, world, 
     old_name, old_email = person.name, person.email
     assert verify_chains(db_session).ok
 
+    # the person has an API token
+    from datetime import timedelta
+
+    from iris.api.models import ApiToken
+    from iris.api.operations import create_token
+
+    token, secret = create_token(
+        actor=person,
+        name="ERP",
+        scopes=["applications:read"],
+        expires_at=world.now + timedelta(days=30),
+    )
+    db_session.flush()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+
     # the person is signed in elsewhere
     elsewhere = Browser(app.test_client())
     elsewhere.login(person)
@@ -233,6 +249,12 @@ def test_erasure_pseudonymises_and_keeps_history_verifiable(client, app, world, 
     login = elsewhere.post("/login", {"email": old_email, "password": PASSWORD})
     assert login.status_code != 302 or "/login" in login.headers.get("Location", "")
     assert elsewhere.get("/account/my-data").status_code == 302
+    # the API token is revoked (kept, by whom) and no longer opens the API
+    db_session.refresh(token)
+    assert token.revoked_at is not None and token.revoked_by_id == world.scheme_admin.id
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert entry.details["api_tokens_revoked"] == 1
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
     # a second erasure is refused
     again = client.post(f"/admin/users/{person.public_id}/erase", {"reason": "again"})
     assert again.status_code == 409
