@@ -2,16 +2,16 @@
 
 Security-print style ornaments (interlaced sine waves along the frame, a hypotrochoid
 rosette as a watermark) make a printed certificate look official and a photocopied edit
-look wrong. Drawn in code so that no image file needs a licence, and returned as ``data:``
-URIs, the only non-packaged URLs the PDF fetcher accepts. Pure and cached: the same
-artwork for every certificate, computed once per process.
+look wrong. Drawn in code so that no image file needs a licence; each function returns the
+SVG markup, which :mod:`iris.certificates.document` registers with the PDF fetcher
+(``iris-asset:gen/...`` URLs). Pure and cached: the same artwork for every certificate,
+computed once per process.
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
-from urllib.parse import quote
 
 NAVY = "#0b2f6b"
 GOLD = "#b38b35"
@@ -19,10 +19,6 @@ PALE = "#d9e2f0"
 
 # A4 landscape in millimetres: the SVG user unit is 1 mm.
 PAGE_W, PAGE_H = 297.0, 210.0
-
-
-def _data_uri(svg: str) -> str:
-    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")
 
 
 def _fmt(value: float) -> str:
@@ -94,7 +90,7 @@ def _band_tile(period: float, vertical: bool) -> str:
         f'<g{transform}><path d="{path}" fill="none" stroke="{GOLD}" stroke-width="0.18" '
         'stroke-opacity="0.9"/></g></svg>'
     )
-    return _data_uri(svg)
+    return svg
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +126,7 @@ def frame_svg() -> str:
         f'fill="none" stroke="{NAVY}" stroke-width="0.35"/>'
         f"{corners}</svg>"
     )
-    return _data_uri(svg)
+    return svg
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +147,7 @@ def rosette_svg() -> str:
         '<svg xmlns="http://www.w3.org/2000/svg" width="160mm" height="160mm" '
         'viewBox="0 0 160 160">' + "".join(rings) + "</svg>"
     )
-    return _data_uri(svg)
+    return svg
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +169,7 @@ def emblem_svg() -> str:
         f'<circle cx="50" cy="50" r="4" fill="{GOLD}"/>'
         "</svg>"
     )
-    return _data_uri(svg)
+    return svg
 
 
 @lru_cache(maxsize=1)
@@ -187,7 +183,7 @@ def seal_svg() -> str:
         'stroke-linecap="round" stroke-linejoin="round"/>'
         "</svg>"
     )
-    return _data_uri(svg)
+    return svg
 
 
 @lru_cache(maxsize=1)
@@ -199,4 +195,4 @@ def arrow_svg() -> str:
         'stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/>'
         "</svg>"
     )
-    return _data_uri(svg)
+    return svg

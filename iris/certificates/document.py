@@ -8,6 +8,7 @@ is embedded in the PDF as ``<number>.jws``, and the QR code carries the verify U
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import segno
@@ -16,7 +17,7 @@ from babel.dates import format_date
 
 from iris.certificates import artwork
 from iris.certificates.wording import WORDING, language_for
-from iris.core.pdf import FileAttachment, render_template_pdf
+from iris.core.pdf import FileAttachment, register_generated, render_template_pdf
 
 __all__ = ["attachment_name", "certificate_context", "render_certificate"]
 
@@ -24,14 +25,42 @@ __all__ = ["attachment_name", "certificate_context", "render_certificate"]
 MAX_LISTED = 6
 
 
+def _svg(draw: Any) -> Any:
+    return lambda: str(draw()).encode("utf-8")
+
+
+#: The artwork's URLs in the PDF (``iris-asset:gen/certificate/...``), registered once.
+ART = {
+    "frame": register_generated("certificate/frame.svg", _svg(artwork.frame_svg)),
+    "rosette": register_generated("certificate/rosette.svg", _svg(artwork.rosette_svg)),
+    "emblem": register_generated("certificate/emblem.svg", _svg(artwork.emblem_svg)),
+    "seal": register_generated("certificate/seal.svg", _svg(artwork.seal_svg)),
+    "arrow": register_generated("certificate/arrow.svg", _svg(artwork.arrow_svg)),
+}
+_BAND_URLS = {
+    "horizontal": register_generated(
+        "certificate/band-h.svg", _svg(lambda: artwork.band_tiles()["horizontal"])
+    ),
+    "vertical": register_generated(
+        "certificate/band-v.svg", _svg(lambda: artwork.band_tiles()["vertical"])
+    ),
+}
+
+
+def _band() -> dict[str, str]:
+    return artwork.band_tiles() | _BAND_URLS
+
+
 def attachment_name(number: str) -> str:
     return f"{number}.jws"
 
 
+@lru_cache(maxsize=1024)
 def _country(code: str, language: str) -> str:
     return str(Locale.parse(language).territories.get(code.upper(), code.upper()))
 
 
+@lru_cache(maxsize=1024)
 def _date(iso: str, language: str) -> str:
     pattern = "d MMMM y" if language == "en" else "long"
     return format_date(date.fromisoformat(iso), pattern, locale=language)
@@ -114,14 +143,7 @@ def certificate_context(payload: dict[str, Any], *, language: str | None = None)
         .replace("/", "/\u200b")
         .replace("/\u200b/\u200b", "//"),
         "qr": _qr_data_uri(payload["verify_url"]),
-        "art": {
-            "frame": artwork.frame_svg(),
-            "rosette": artwork.rosette_svg(),
-            "band": artwork.band_tiles(),
-            "emblem": artwork.emblem_svg(),
-            "seal": artwork.seal_svg(),
-            "arrow": artwork.arrow_svg(),
-        },
+        "art": {**ART, "band": _band()},
     }
 
 

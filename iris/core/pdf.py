@@ -8,7 +8,9 @@ Rules (STYLE.md section 5):
   printing an empty line on a certificate.
 * Resources come only from the package, through :class:`AssetFetcher`:
   ``iris-asset:fonts/<file>`` (``iris/assets/fonts/``), ``iris-asset:pdf/<file>``
-  (``templates/pdf/``) and ``data:image/...`` URIs (QR codes). Any other URL — http(s),
+  (``templates/pdf/``), ``iris-asset:gen/<name>`` (artwork a feature draws in code and
+  registers with :func:`register_generated`) and ``data:image/...`` URIs (QR codes).
+  Any other URL — http(s),
   ``file://``, a path escaping those folders — fails the render with :class:`PdfError`:
   no network access and no local file reads, whatever ends up in a template.
 * Fonts ship with the package (Noto Sans, covering Polish, Ukrainian and Russian; see
@@ -24,7 +26,7 @@ import logging
 import mimetypes
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +74,32 @@ class FileAttachment:
 # --------------------------------------------------------------------------- fetcher
 
 
+#: ``iris-asset:gen/<name>`` -> the function that produces its bytes (called once)
+_generated: dict[str, Callable[[], bytes]] = {}
+_generated_bytes: dict[str, bytes] = {}
+
+
+def register_generated(name: str, producer: Callable[[], bytes]) -> str:
+    """Serve ``producer()``'s bytes at ``iris-asset:gen/<name>``; returns that URL.
+
+    For artwork drawn in code (the certificate's frame, guilloché, seal): a short URL keeps
+    the HTML small, and the parsed image is shared by every render (see ``_shared_images``).
+    The bytes must be the same for the life of the process.
+    """
+    _generated[name] = producer
+    return f"{ASSET_SCHEME}:gen/{name}"
+
+
+def _generated_asset(url: str) -> bytes | None:
+    name = url[len(ASSET_SCHEME) + 1 :].removeprefix("gen/")
+    if name not in _generated:
+        return None
+    data = _generated_bytes.get(name)
+    if data is None:
+        data = _generated_bytes[name] = _generated[name]()
+    return data
+
+
 def _resolve_asset(url: str) -> Path:
     """The packaged file an ``iris-asset:`` URL names, or ``PdfError``."""
     rest = url[len(ASSET_SCHEME) + 1 :].split("?", 1)[0].split("#", 1)[0].lstrip("/")
@@ -116,6 +144,12 @@ def _fetcher_class() -> type:
             super().__init__(fail_on_errors=True)
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(f"{ASSET_SCHEME}:gen/"):
+                data = _generated_asset(url)
+                if data is None:
+                    raise FatalURLFetchingError(f"refused resource {url!r}: not registered")
+                media_type = mimetypes.guess_type(url)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, data, {"Content-Type": media_type})
             if url.startswith(ASSET_SCHEME + ":"):
                 try:
                     path = _resolve_asset(url)
@@ -197,8 +231,8 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- caches
 
 _css_cache: dict[str, Any] = {}
-#: Parsed images kept across renders: SVG artwork given as ``data:`` URIs and packaged
-#: ``iris-asset:`` images, the same bytes for every document. Keyed by URL, so the same URL
+#: Parsed images kept across renders: SVG artwork given as ``data:`` URIs and packaged or
+#: registered ``iris-asset:`` images, the same bytes for every document. Keyed by URL, so the same URL
 #: always means the same image; bounded, so many distinct images cannot grow the process.
 _shared_images: dict[str, Any] = {}
 _SHARED_IMAGES_MAX = 64
