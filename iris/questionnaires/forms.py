@@ -560,20 +560,33 @@ class EvidenceForm(FlaskForm):
         if self.upload is None and self.require_file:
             raise ValidationError(_("Choose a file to upload."))
 
-    def validate_valid_to(self, wtfield: Field) -> None:
-        def day(raw: str | None) -> dt.date | None:
-            try:
-                return dt.date.fromisoformat(raw) if raw else None
-            except ValueError:
-                raise ValidationError(
-                    _("Enter a date as YYYY-MM-DD, for example 2025-03-31.")
-                ) from None
+    @staticmethod
+    def _day(raw: str | None) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(raw.strip()) if raw and raw.strip() else None
+        except ValueError:
+            raise ValidationError(
+                _("Enter a date as YYYY-MM-DD, for example 2025-03-31.")
+            ) from None
 
-        start = day(self.valid_from.data)
-        end = day(wtfield.data)
+    # Each date is checked on its own (Optional() stops a field's chain when it is empty, so a
+    # check inside the other field's validator would be skipped); their order once both are
+    # valid, in validate().
+    def validate_valid_from(self, wtfield: Field) -> None:
+        self._day(wtfield.data)
+
+    def validate_valid_to(self, wtfield: Field) -> None:
+        self._day(wtfield.data)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        start, end = self._day(self.valid_from.data), self._day(self.valid_to.data)
         if start and end and end < start:
-            raise ValidationError(_("The end of validity cannot be before its start."))
+            self.valid_to.errors = [_("The end of validity cannot be before its start.")]
+            return False
         self.dates = (start, end)
+        return True
 
 
 class UpgradeForm(FlaskForm):
