@@ -22,6 +22,8 @@ from iris.accounts.models import Invitation, User
 from iris.admin.models import AdminAction, AdminActionKind
 from iris.core.db import db, utcnow
 from iris.core.history import TransitionRecord
+from iris.core.mail import OutboxMessage
+from iris.core.outbox import OutboxStatus
 from iris.privacy.models import AccessLogEntry, SubjectKind
 
 #: The word every erased person's name starts with (see :func:`erase_person`).
@@ -244,6 +246,7 @@ def erase_person(user: User, *, actor: User, reason: str) -> str:
         sa.select(Invitation).where(sa.func.lower(Invitation.email) == old_email.lower())
     ):
         invitation.email = user.email
+    redacted = _erase_address(old_email, user.email, pseudonym)
     revoked = _revoke_api_tokens(user, actor=actor)
     db.session.add(
         AdminAction(
@@ -253,11 +256,47 @@ def erase_person(user: User, *, actor: User, reason: str) -> str:
             reason=reason.strip(),
             from_status="active" if was_active else "inactive",
             to_status="erased",
-            details={"pseudonym": pseudonym, "api_tokens_revoked": revoked or 0},
+            details={"pseudonym": pseudonym, "api_tokens_revoked": revoked or 0, **redacted},
         )
     )
     db.session.flush()
     return pseudonym
+
+
+def _erase_address(old_email: str, new_email: str, pseudonym: str) -> dict[str, int]:
+    """Wherever else the person's address (and with it their name) is kept: mail to them
+    (the text greets them by name; mail not yet sent is given up, so nothing reaches the old
+    address after the erasure), e-mail subscriptions, and complaints they signed."""
+    from iris.complaints.models import Complaint
+    from iris.notifications.models import Subscription
+
+    address = sa.func.lower
+    mail = db.session.scalars(
+        sa.select(OutboxMessage).where(address(OutboxMessage.to_address) == old_email.lower())
+    ).all()
+    for message in mail:
+        message.to_address = new_email
+        message.subject = message.body = "[erased]"
+        if message.status == OutboxStatus.PENDING:
+            message.status = OutboxStatus.FAILED
+            message.last_error = "recipient erased"
+    subscriptions = db.session.scalars(
+        sa.select(Subscription).where(address(Subscription.email) == old_email.lower())
+    ).all()
+    for subscription in subscriptions:
+        subscription.email = new_email
+        subscription.unsubscribed_at = subscription.unsubscribed_at or utcnow()
+    complaints = db.session.scalars(
+        sa.select(Complaint).where(address(Complaint.complainant_contact) == old_email.lower())
+    ).all()
+    for complaint in complaints:
+        complaint.complainant_contact = None
+        complaint.complainant_name = pseudonym
+    return {
+        "mail_redacted": len(mail),
+        "subscriptions_ended": len(subscriptions),
+        "complaints_redacted": len(complaints),
+    }
 
 
 def _revoke_api_tokens(user: User, *, actor: User) -> int | None:

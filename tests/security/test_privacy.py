@@ -15,7 +15,9 @@ from iris.questionnaires import operations as qops
 from iris.questionnaires.models import Confidentiality
 from tests.factories import PASSWORD
 from tests.helpers import Browser, text_of
+from workflows.certificate import CertificateState
 from workflows.certification import CaseState
+from workflows.complaint import ComplaintState
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -258,3 +260,41 @@ def test_erasure_pseudonymises_and_keeps_history_verifiable(client, app, world, 
     # a second erasure is refused
     again = client.post(f"/admin/users/{person.public_id}/erase", {"reason": "again"})
     assert again.status_code == 409
+
+
+def test_erasure_reaches_mail_subscriptions_and_complaints_with_the_address(
+    client, world, make, db_session
+):  # type: ignore[no-untyped-def]
+    from iris.core.mail import OutboxMessage, queue_mail
+    from iris.core.outbox import OutboxStatus
+    from iris.notifications.models import Subscription
+
+    person = world.agency_admin
+    old_name, old_email = person.name, person.email
+    queue_mail(old_email, "verify_email", user=person, link="https://example.com/x")
+    cert = world.certificate(CertificateState.ACTIVE)
+    db_session.add(Subscription(certificate=cert, email=old_email.upper()))
+    complaint = world.complaint(
+        ComplaintState.RECEIVED,
+        text="Fees were asked at the office.",
+        complainant_name=old_name,
+        complainant_contact=old_email,
+    )
+    mail = db_session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.to_address == old_email)
+    ).all()
+    assert mail and any(old_name in m.body for m in mail)
+
+    _as(client, world.scheme_admin)
+    resp = client.post(f"/admin/users/{person.public_id}/erase", {"reason": "Request"})
+    assert resp.status_code == 302
+    db_session.expire_all()
+    for message in mail:
+        db_session.refresh(message)
+        assert old_email not in message.to_address and old_name not in message.body
+        assert message.status != OutboxStatus.PENDING  # never delivered to the old address
+    db_session.refresh(complaint)
+    assert complaint.complainant_contact is None and complaint.complainant_name != old_name
+    assert complaint.text == "Fees were asked at the office."  # the complaint itself stays
+    subs = db_session.scalars(sa.select(Subscription)).all()
+    assert subs and all(old_email.lower() != s.email.lower() and s.unsubscribed_at for s in subs)
