@@ -23,6 +23,7 @@ from iris.core.db import db, utcnow
 from iris.core.errors import render_error
 from iris.core.permissions import login_required, require, roles_required
 from iris.core.workflow import WorkflowError
+from iris.privacy import hooks as privacy
 from workflows.certification import CaseState
 from workflows.complaint import ComplaintState
 from workflows.roles import Role
@@ -69,10 +70,14 @@ def _refused(exc: WorkflowError) -> Any:
 def detail(public_id: str) -> Any:
     c = _complaint(public_id)
     investigator = c.investigator_id == current_user.id
+    show_identity = c.can_see_complainant(current_user)
+    if show_identity:
+        privacy.complainant_viewed(c)
+        db.session.commit()  # with its access log entry (iris.privacy)
     return render_template(
         "complaints/detail.html",
         c=c,
-        show_identity=c.can_see_complainant(current_user),
+        show_identity=show_identity,
         special_form=ConfirmForm()
         if investigator and c.state in ops.SPECIAL_AUDIT_STATES and c.special_case_id is None
         else None,

@@ -14,6 +14,7 @@ from iris.privacy.models import SubjectKind
 KIND_LABELS = {
     SubjectKind.WORKER_INTERVIEWS: _l("Worker interviews of a case"),
     SubjectKind.RESTRICTED_EVIDENCE: _l("Evidence marked restricted personal data"),
+    SubjectKind.COMPLAINANT_IDENTITY: _l("A complainant's name and contact"),
 }
 
 

@@ -30,3 +30,13 @@ def evidence_viewed(document: Any) -> None:
             SubjectKind.RESTRICTED_EVIDENCE, document, actor=current_user,
             endpoint=str(request.endpoint),
         )  # fmt: skip
+
+
+def complainant_viewed(complaint: Any) -> None:
+    """A complaint page showed who complained (to its investigator); logged when it names
+    someone (anonymous complaints hold no personal data)."""
+    if complaint.complainant_name or complaint.complainant_contact:
+        ops.record_view(
+            SubjectKind.COMPLAINANT_IDENTITY, complaint, actor=current_user,
+            endpoint=str(request.endpoint),
+        )  # fmt: skip

@@ -24,6 +24,8 @@ class SubjectKind(enum.StrEnum):
     WORKER_INTERVIEWS = "worker_interviews"
     #: an evidence document marked "restricted personal data" (subject: the document)
     RESTRICTED_EVIDENCE = "restricted_evidence"
+    #: the name and contact of a complainant, shown to the investigator (subject: the complaint)
+    COMPLAINANT_IDENTITY = "complainant_identity"
 
 
 class AccessLogEntry(db.Model):

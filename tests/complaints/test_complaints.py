@@ -73,6 +73,14 @@ def test_only_the_investigator_sees_who_complained(world, client, db_session):  
     assert resp.status_code == 302, text_of(resp)[:400]
     text = text_of(page(client, c))
     assert NAME in text and CONTACT in text
+    # the investigator's view is in the access log of restricted personal data; nobody
+    # else's (they were not shown it)
+    from iris.privacy.models import AccessLogEntry, SubjectKind
+
+    entries = db_session.scalars(sa.select(AccessLogEntry)).all()
+    assert [(e.subject_kind, e.subject_id, e.actor_id) for e in entries] == [
+        (SubjectKind.COMPLAINANT_IDENTITY, c.id, world.planner.id)
+    ]
     # the triage staff still do not
     as_user(client, world.reviewer)
     html = page(client, c).get_data(as_text=True)
