@@ -176,14 +176,20 @@ def save_answers(
     actor: Any,
     changes: Mapping[str, Any],
     documents: Mapping[str, list[EvidenceDocument]] | None = None,
+    visible: Mapping[str, Any] | None = None,
 ) -> SaveResult:
     """Store ``changes`` (key -> value; None removes an answer), link ``documents`` (key ->
     documents) and rescore. Answers of questions hidden by the new answers are discarded, with
-    their evidence links, so nothing stale is kept or submitted."""
+    their evidence links, so nothing stale is kept or submitted.
+
+    ``visible``: the response's visible answers before the changes, if the caller has them.
+    """
     if not is_editable(response):
         raise QuestionnaireError(_("This self-assessment can no longer be changed."))
     definition = response.definition
-    before = set(d.visible_keys(definition, response.answers or {}))
+    if visible is None:
+        visible = d.visible_answers(definition, response.answers or {})
+    before = set(visible)
     answers = dict(response.answers or {})
     for key, value in changes.items():
         if key not in definition.fields:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup, escape
+from wtforms.widgets import html_params
 
-from iris.questionnaires.forms import evidence_name
+from iris.questionnaires.forms import _num, evidence_name
 
 
 def errors_html(messages: Any) -> str:
@@ -116,8 +117,8 @@ def is_card_question(question: Any) -> bool:
 
 
 def unbound_keys(section: Any, fixed: dict[Any, Any]) -> frozenset[str]:
-    """The choice answers of ``section`` that :func:`question_card` renders without a form
-    field when the page is only shown (see ``forms.section_form(unbound=...)``)."""
+    """The answers of ``section`` that :func:`question_card` renders without a form field
+    when the page is only shown (see ``forms.section_form(unbound=...)``)."""
     found = fixed.get(("unbound", section.code))
     if found is None:
         found = fixed[("unbound", section.code)] = frozenset(
@@ -125,9 +126,36 @@ def unbound_keys(section: Any, fixed: dict[Any, Any]) -> frozenset[str]:
             for question in section.questions
             if is_card_question(question)
             for spec in question.fields
-            if spec.type in CHOICE_TYPES
         )
     return frozenset(found)
+
+
+def _input_html(spec: Any, name: str, label: str, stored: Any) -> tuple[str, str]:
+    """The label and input of a number, text or date answer with no form field: the markup
+    WTForms renders for the fields ``forms.section_form`` declares (same attributes)."""
+    if stored is None:
+        value = ""
+    elif spec.type == "number":
+        value = _num(stored)
+    else:
+        value = str(stored)
+    label_html = f'<label class="form-label" for="{escape(name)}">{escape(label)}</label>'
+    if spec.type == "text" and spec.multiline:
+        kw: dict[str, Any] = {"rows": 4}
+        if spec.max_length:
+            kw["maxlength"] = spec.max_length
+        params = html_params(name=name, id=name, class_="form-control", **kw)
+        return label_html, f"<textarea {params}>\r\n{escape(value)}</textarea>"
+    if spec.type == "number":
+        kw = {"inputmode": "decimal", "autocomplete": "off", "type": "text"}
+    elif spec.type == "date":
+        kw = {"type": "date"}
+    else:
+        kw = {"type": "text"}
+        if spec.max_length:
+            kw["maxlength"] = spec.max_length
+    params = html_params(name=name, id=name, class_="form-control", value=value, **kw)
+    return label_html, f"<input {params}>"
 
 
 def _choice_parts(question: Any, spec: Any, page: Any) -> tuple[str, list[tuple[Any, str, str]]]:
@@ -231,16 +259,23 @@ def question_card(question: Any, page: Any) -> Markup:
             out.append(_choice_html(question, spec, page, field))
         else:  # number, text, date: the WTForms widget (attributes as declared in forms.py)
             style = "" if kind == "text" else ' style="max-width: 22rem"'
-            css = "form-control" + (" is-invalid" if field.errors else "")
             unit = (
                 f'<span class="input-group-text">{escape(page.t(spec.unit))}</span>'
                 if spec.unit
                 else ""
             )
-            out.append(
-                f'{field.label(class_="form-label")}<div class="input-group"{style}>'
-                f"{field(class_=css)}{unit}</div>{errors_html(field.errors)}"
-            )
+            if field is None:  # a shown page: from the definition and the stored answer
+                name = page.field_name(spec.key)
+                label, control = _input_html(
+                    spec, name, page.t(spec.text), page.visible.get(spec.key)
+                )
+                out.append(f'{label}<div class="input-group"{style}>{control}{unit}</div>')
+            else:
+                css = "form-control" + (" is-invalid" if field.errors else "")
+                out.append(
+                    f'{field.label(class_="form-label")}<div class="input-group"{style}>'
+                    f"{field(class_=css)}{unit}</div>{errors_html(field.errors)}"
+                )
         if not spec.required:
             out.append(f'<div class="form-text">{escape(page.L["optional"])}</div>')
         out.append("</div>")

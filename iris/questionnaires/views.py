@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -182,7 +183,7 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
         evidence_fields=request.method == "POST",
         unbound=rendering.unbound_keys(sec, rendering.fixed_fragments(definition, locale))
         if shown_only else frozenset(),
-        evidence_posted=_evidence_posted,
+        evidence_posted=_evidence_posted() if request.method == "POST" else None,
     )  # fmt: skip
     status = 200
     if request.method == "POST":
@@ -218,7 +219,9 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
                 )  # fmt: skip
             if chosen:
                 attach[key] = chosen
-        result = ops.save_answers(response, actor=current_user, changes=changes, documents=attach)
+        result = ops.save_answers(
+            response, actor=current_user, changes=changes, documents=attach, visible=visible
+        )
         db.session.commit()
         if result.discarded:
             flash(
@@ -263,13 +266,15 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     return render_template("questionnaires/section.html", **ctx), status
 
 
-def _evidence_posted(key: str) -> bool:
-    """Whether the request carries a chosen document, a file or a date for ``key``."""
-    link, upload, valid_to = (evidence_name(key, w) for w in ("link", "file", "valid_to"))
-    chosen = any(v for v in request.form.getlist(link))
-    given = bool((request.form.get(valid_to) or "").strip())
-    file = request.files.get(upload)
-    return chosen or given or (file is not None and bool(file.filename))
+def _evidence_posted() -> Callable[[str], bool]:
+    """Whether the request carries a chosen document, a file or a date for an answer key."""
+    names = {n for n, v in request.form.items(multi=True) if n.startswith("ev__") and v.strip()}
+    names |= {n for n, f in request.files.items(multi=True) if n.startswith("ev__") and f.filename}
+
+    def posted(key: str) -> bool:
+        return any(evidence_name(key, w) in names for w in ("link", "file", "valid_to"))
+
+    return posted
 
 
 def _card_page(
