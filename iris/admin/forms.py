@@ -12,21 +12,28 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from iris.accounts.models import OrgStatus
 from iris.core.countries import country_choices, language_choices
 from iris.core.db import utcnow
+from iris.core.labels import register_labels
 from iris.core.roles import ROLE_LABELS
 from workflows.roles import ROLES_BY_ORG_KIND, OrgKind
 
-KIND_LABELS = {
-    OrgKind.AGENCY: _l("Recruitment agency"),
-    OrgKind.AUDIT_COMPANY: _l("Audit company"),
-    OrgKind.SCHEME_MANAGER: _l("Scheme manager"),
-}
+KIND_LABELS = register_labels(
+    OrgKind,
+    {
+        OrgKind.AGENCY: _l("Recruitment agency"),
+        OrgKind.AUDIT_COMPANY: _l("Audit company"),
+        OrgKind.SCHEME_MANAGER: _l("Scheme manager"),
+    },
+)
 
-STATUS_LABELS = {
-    OrgStatus.ACTIVE: _l("Active"),
-    OrgStatus.PENDING: _l("Awaiting approval"),
-    OrgStatus.APPROVED: _l("Approved"),
-    OrgStatus.SUSPENDED: _l("Suspended"),
-}
+STATUS_LABELS = register_labels(
+    OrgStatus,
+    {
+        OrgStatus.ACTIVE: _l("Active"),
+        OrgStatus.PENDING: _l("Awaiting approval"),
+        OrgStatus.APPROVED: _l("Approved"),
+        OrgStatus.SUSPENDED: _l("Suspended"),
+    },
+)
 
 #: Languages an auditor may interview in: the interface languages and the corridors' ones.
 AUDITOR_LANGUAGES = (

@@ -34,26 +34,33 @@ from iris.agencies.models import RegistrationKind, Risk, Service
 from iris.core import storage
 from iris.core.countries import country_choices
 from iris.core.db import utcnow
+from iris.core.labels import register_labels
 
-SERVICE_LABELS = {
-    Service.SOURCING: _l("Sourcing of candidates"),
-    Service.SELECTION: _l("Selection and interviews"),
-    Service.PLACEMENT: _l("Placement with employers"),
-    Service.DOCUMENTATION: _l("Visas, work permits and documents"),
-    Service.TRAVEL: _l("Travel arrangements"),
-    Service.ORIENTATION: _l("Pre-departure orientation"),
-    Service.POST_ARRIVAL: _l("Post-arrival support"),
-    Service.TEMPORARY_WORK: _l("Temporary work (agency employer)"),
-}
+SERVICE_LABELS = register_labels(
+    Service,
+    {
+        Service.SOURCING: _l("Sourcing of candidates"),
+        Service.SELECTION: _l("Selection and interviews"),
+        Service.PLACEMENT: _l("Placement with employers"),
+        Service.DOCUMENTATION: _l("Visas, work permits and documents"),
+        Service.TRAVEL: _l("Travel arrangements"),
+        Service.ORIENTATION: _l("Pre-departure orientation"),
+        Service.POST_ARRIVAL: _l("Post-arrival support"),
+        Service.TEMPORARY_WORK: _l("Temporary work (agency employer)"),
+    },
+)
 
-REGISTRATION_LABELS = {
-    RegistrationKind.NIP: _l("NIP (Polish tax identification number)"),
-    RegistrationKind.REGON: _l("REGON (Polish statistical number)"),
-    RegistrationKind.KRS: _l("KRS (National Court Register)"),
-    RegistrationKind.KRAZ: _l("KRAZ (register of employment agencies)"),
-    RegistrationKind.EDRPOU: _l("EDRPOU (Ukrainian company code)"),
-    RegistrationKind.OTHER: _l("Other registration number"),
-}
+REGISTRATION_LABELS = register_labels(
+    RegistrationKind,
+    {
+        RegistrationKind.NIP: _l("NIP (Polish tax identification number)"),
+        RegistrationKind.REGON: _l("REGON (Polish statistical number)"),
+        RegistrationKind.KRS: _l("KRS (National Court Register)"),
+        RegistrationKind.KRAZ: _l("KRAZ (register of employment agencies)"),
+        RegistrationKind.EDRPOU: _l("EDRPOU (Ukrainian company code)"),
+        RegistrationKind.OTHER: _l("Other registration number"),
+    },
+)
 
 #: Short names for tables.
 REGISTRATION_SHORT = {
@@ -65,22 +72,27 @@ REGISTRATION_SHORT = {
     RegistrationKind.OTHER: _l("Other"),
 }
 
-RISK_LABELS = {Risk.LOW: _l("Low"), Risk.MEDIUM: _l("Medium"), Risk.HIGH: _l("High")}
+RISK_LABELS = register_labels(
+    Risk, {Risk.LOW: _l("Low"), Risk.MEDIUM: _l("Medium"), Risk.HIGH: _l("High")}
+)
 
-SECTOR_LABELS = {
-    "agriculture": _l("Agriculture and horticulture"),
-    "construction": _l("Construction"),
-    "manufacturing": _l("Manufacturing"),
-    "food_processing": _l("Food processing"),
-    "logistics": _l("Logistics and warehousing"),
-    "transport": _l("Transport and driving"),
-    "shipbuilding": _l("Shipbuilding and metalwork"),
-    "hospitality": _l("Hotels and catering"),
-    "healthcare": _l("Healthcare and care work"),
-    "cleaning": _l("Cleaning and facility services"),
-    "it": _l("IT and engineering"),
-    "domestic_work": _l("Domestic work"),
-}
+SECTOR_LABELS = register_labels(
+    "sector",
+    {
+        "agriculture": _l("Agriculture and horticulture"),
+        "construction": _l("Construction"),
+        "manufacturing": _l("Manufacturing"),
+        "food_processing": _l("Food processing"),
+        "logistics": _l("Logistics and warehousing"),
+        "transport": _l("Transport and driving"),
+        "shipbuilding": _l("Shipbuilding and metalwork"),
+        "hospitality": _l("Hotels and catering"),
+        "healthcare": _l("Healthcare and care work"),
+        "cleaning": _l("Cleaning and facility services"),
+        "it": _l("IT and engineering"),
+        "domestic_work": _l("Domestic work"),
+    },
+)
 
 PREFERRED_LANGUAGES = (("en", "English"), ("pl", "Polski"), ("uk", "Українська"), ("ru", "Русский"))
 

@@ -7,8 +7,49 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from iris.audits.models import Relation
-from workflows.certification import AuditType
+from iris.audits.models import FindingStatus, Relation
+from iris.core.labels import register_labels
+from workflows.certification import AuditType, Recommendation, TeamRole
+
+#: A case's kind on its own (a heading, a table cell); sentences use AUDIT_TYPE_WORDS.
+AUDIT_TYPE_LABELS = register_labels(
+    AuditType,
+    {
+        AuditType.INITIAL: _l("Initial audit"),
+        AuditType.SURVEILLANCE: _l("Surveillance audit"),
+        AuditType.RECERTIFICATION: _l("Recertification audit"),
+        AuditType.SPECIAL: _l("Special short-notice audit"),
+    },
+)
+TEAM_ROLE_LABELS = register_labels(
+    TeamRole, {TeamRole.LEAD: _l("Lead auditor"), TeamRole.AUDITOR: _l("Auditor")}
+)
+RECOMMENDATION_LABELS = register_labels(
+    Recommendation,
+    {
+        Recommendation.GRANT: _l("Grant certification"),
+        Recommendation.REFUSE: _l("Refuse certification"),
+    },
+)
+FINDING_STATUS_LABELS = register_labels(
+    FindingStatus,
+    {
+        FindingStatus.OPEN: _l("Open"),
+        FindingStatus.PLAN_SUBMITTED: _l("Corrective action submitted"),
+        FindingStatus.PLAN_ACCEPTED: _l("Corrective action plan accepted"),
+        FindingStatus.VERIFIED_CLOSED: _l("Verified and closed"),
+    },
+)
+RELATION_LABELS = register_labels(
+    Relation,
+    {
+        Relation.CONSULTANCY: _l("Consultancy"),
+        Relation.EMPLOYMENT: _l("Employment"),
+        Relation.FINANCIAL: _l("Financial interest"),
+        Relation.FAMILY: _l("Family tie"),
+        Relation.OTHER: _l("Other"),
+    },
+)
 
 
 class FollowupForm(FlaskForm):
@@ -17,9 +58,8 @@ class FollowupForm(FlaskForm):
     audit_type = RadioField(
         _l("Audit"),
         choices=[
-            (AuditType.SURVEILLANCE.value, _l("Surveillance audit")),
-            (AuditType.RECERTIFICATION.value, _l("Recertification audit")),
-            (AuditType.SPECIAL.value, _l("Special short-notice audit")),
+            (t.value, AUDIT_TYPE_LABELS[t])
+            for t in (AuditType.SURVEILLANCE, AuditType.RECERTIFICATION, AuditType.SPECIAL)
         ],
         default=AuditType.SURVEILLANCE.value,
         validators=[InputRequired()],
@@ -30,13 +70,7 @@ class DeclarationForm(FlaskForm):
     agency = SelectField(_l("Agency"), coerce=int, validators=[InputRequired()])
     relation = SelectField(
         _l("Tie"),
-        choices=[
-            (Relation.CONSULTANCY.value, _l("Consultancy")),
-            (Relation.EMPLOYMENT.value, _l("Employment")),
-            (Relation.FINANCIAL.value, _l("Financial interest")),
-            (Relation.FAMILY.value, _l("Family tie")),
-            (Relation.OTHER.value, _l("Other")),
-        ],
+        choices=[(r.value, label) for r, label in RELATION_LABELS.items()],
     )
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("Until (empty if it still lasts)"), validators=[Optional()])

@@ -5,7 +5,33 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from workflows.complaint import ACTIONS, REASON_LABELS
+from iris.core.labels import register_labels
+from workflows.appeal import AppealAgainst
+from workflows.complaint import ACTIONS, REASON_LABELS, ComplaintAbout
+
+AGAINST_LABELS = register_labels(
+    AppealAgainst,
+    {
+        AppealAgainst.REJECTION: _l("Rejection of the application"),
+        AppealAgainst.REFUSAL: _l("Refusal of certification"),
+        AppealAgainst.SUSPENSION: _l("Suspension of the certificate"),
+        AppealAgainst.WITHDRAWAL: _l("Withdrawal of the certificate"),
+        AppealAgainst.FINDING_GRADE: _l("Grade of a finding"),
+    },
+)
+ABOUT_LABELS = register_labels(
+    ComplaintAbout,
+    {
+        ComplaintAbout.AGENCY: _l("A recruitment agency"),
+        ComplaintAbout.AUDIT_COMPANY: _l("An audit company"),
+        ComplaintAbout.SCHEME: _l("The scheme"),
+    },
+)
+#: how a complaint reached the scheme (``Complaint.channel``, a plain string column)
+CHANNEL_LABELS = register_labels(
+    "complaint_channel",
+    {"web": _l("Web form"), "registry": _l("Public registry's concern form")},
+)
 
 
 class ConfirmForm(FlaskForm):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from iris.core.labels import label
 from iris.core.roles import role_label
 from workflows.roles import Role
 
@@ -156,3 +158,14 @@ def register(app: Flask) -> None:
     @app.template_global()
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
+
+    # ``{{ value|label }}``: a stored code in words (see iris.core.labels)
+    app.add_template_filter(label, "label")
+    app.add_template_global(label, "label")
+
+    @app.template_filter("isodate")
+    def isodate(value: str | None, fmt: str = "medium") -> str:
+        """An ISO date string (a stored snapshot's) in the current locale; "" for none."""
+        if not value:
+            return ""
+        return str(format_date(date.fromisoformat(str(value)[:10]), fmt))

@@ -28,33 +28,76 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from iris.audits.models import FindingGrade
-from iris.fieldwork.models import Channel, ContractTiming, Rating, Readiness
+from iris.core.labels import register_labels
+from iris.fieldwork.models import (
+    AuditMode,
+    Channel,
+    ContractTiming,
+    Rating,
+    Readiness,
+    ReviewDecision,
+)
 
-RATING_LABELS = {
-    Rating.CONFORMING: _l("Conforming"),
-    Rating.OBSERVATION: _l("Observation"),
-    Rating.MINOR: _l("Minor nonconformity"),
-    Rating.MAJOR: _l("Major nonconformity"),
-    Rating.CRITICAL: _l("Critical nonconformity"),
-    Rating.NOT_APPLICABLE: _l("Not applicable"),
-}
-GRADE_LABELS = {
-    FindingGrade.OBSERVATION: _l("Observation"),
-    FindingGrade.MINOR: _l("Minor"),
-    FindingGrade.MAJOR: _l("Major"),
-    FindingGrade.CRITICAL: _l("Critical"),
-}
-CHANNEL_LABELS = {
-    Channel.IN_PERSON: _l("In person"),
-    Channel.PHONE: _l("Phone"),
-    Channel.VIDEO: _l("Video call"),
-}
-TIMING_LABELS = {
-    ContractTiming.BEFORE_DEPARTURE: _l("Before departure"),
-    ContractTiming.AFTER_DEPARTURE: _l("After departure, before arrival"),
-    ContractTiming.AFTER_ARRIVAL: _l("Only after arrival"),
-    ContractTiming.NONE: _l("No written contract"),
-}
+RATING_LABELS = register_labels(
+    Rating,
+    {
+        Rating.CONFORMING: _l("Conforming"),
+        Rating.OBSERVATION: _l("Observation"),
+        Rating.MINOR: _l("Minor nonconformity"),
+        Rating.MAJOR: _l("Major nonconformity"),
+        Rating.CRITICAL: _l("Critical nonconformity"),
+        Rating.NOT_APPLICABLE: _l("Not applicable"),
+    },
+)
+GRADE_LABELS = register_labels(
+    FindingGrade,
+    {
+        FindingGrade.OBSERVATION: _l("Observation"),
+        FindingGrade.MINOR: _l("Minor"),
+        FindingGrade.MAJOR: _l("Major"),
+        FindingGrade.CRITICAL: _l("Critical"),
+    },
+)
+CHANNEL_LABELS = register_labels(
+    Channel,
+    {
+        Channel.IN_PERSON: _l("In person"),
+        Channel.PHONE: _l("Phone"),
+        Channel.VIDEO: _l("Video call"),
+    },
+)
+TIMING_LABELS = register_labels(
+    ContractTiming,
+    {
+        ContractTiming.BEFORE_DEPARTURE: _l("Before departure"),
+        ContractTiming.AFTER_DEPARTURE: _l("After departure, before arrival"),
+        ContractTiming.AFTER_ARRIVAL: _l("Only after arrival"),
+        ContractTiming.NONE: _l("No written contract"),
+    },
+)
+READINESS_LABELS = register_labels(
+    Readiness,
+    {
+        Readiness.READY: _l("Ready for stage 2"),
+        Readiness.NOT_READY: _l("Not ready: back to planning"),
+    },
+)
+MODE_LABELS = register_labels(
+    AuditMode,
+    {
+        AuditMode.ON_SITE: _l("On site"),
+        AuditMode.REMOTE: _l("Remote"),
+        AuditMode.HYBRID: _l("Hybrid"),
+    },
+)
+DECISION_LABELS = register_labels(
+    ReviewDecision,
+    {
+        ReviewDecision.SUBMITTED: _l("Submitted"),
+        ReviewDecision.ACCEPTED: _l("Accepted"),
+        ReviewDecision.RETURNED: _l("Returned"),
+    },
+)
 #: languages an interview may be held in (the worker's own language)
 LANGUAGES = (
     ("uk", _l("Ukrainian")),
@@ -95,10 +138,7 @@ class DeclarationForm(FlaskForm):
 class Stage1Form(FlaskForm):
     outcome = RadioField(
         _l("Stage 1 outcome"),
-        choices=[
-            (Readiness.READY.value, _l("Ready for stage 2")),
-            (Readiness.NOT_READY.value, _l("Not ready: back to planning")),
-        ],
+        choices=[(r.value, label) for r, label in READINESS_LABELS.items()],
         validators=[InputRequired()],
     )
     notes = TextAreaField(_l("Readiness gaps and notes"), validators=[Length(max=5000)])

@@ -9,13 +9,17 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from iris.core.labels import register_labels
 from iris.privacy.models import SubjectKind
 
-KIND_LABELS = {
-    SubjectKind.WORKER_INTERVIEWS: _l("Worker interviews of a case"),
-    SubjectKind.RESTRICTED_EVIDENCE: _l("Evidence marked restricted personal data"),
-    SubjectKind.COMPLAINANT_IDENTITY: _l("A complainant's name and contact"),
-}
+KIND_LABELS = register_labels(
+    SubjectKind,
+    {
+        SubjectKind.WORKER_INTERVIEWS: _l("Worker interviews of a case"),
+        SubjectKind.RESTRICTED_EVIDENCE: _l("Evidence marked restricted personal data"),
+        SubjectKind.COMPLAINANT_IDENTITY: _l("A complainant's name and contact"),
+    },
+)
 
 
 def _strip(value: Any) -> Any:

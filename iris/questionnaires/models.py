@@ -19,12 +19,14 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from iris.accounts.models import Organisation, User
 from iris.applications.models import Application
 from iris.core.db import PublicIdMixin, TimestampMixin, db, enum_column, utcnow
+from iris.core.labels import register_labels
 from iris.questionnaires.definition import Definition, parse_definition
 from iris.questionnaires.scoring import Band, ScoreResult, from_json
 
@@ -40,6 +42,25 @@ class Confidentiality(enum.StrEnum):
     PUBLIC = "public"
     AUDIT_ONLY = "audit_only"
     RESTRICTED = "restricted"  # restricted personal data
+
+
+#: words for the codes (``{{ value|label }}``); the same as the evidence form's choices
+register_labels(
+    Confidentiality,
+    {
+        Confidentiality.PUBLIC: _l("Public"),
+        Confidentiality.AUDIT_ONLY: _l("For the audit only"),
+        Confidentiality.RESTRICTED: _l("Restricted: contains personal data"),
+    },
+)
+register_labels(
+    Band,
+    {
+        Band.READY: _l("Ready for audit"),
+        Band.GAPS: _l("Gaps to close"),
+        Band.NOT_READY: _l("Not ready"),
+    },
+)
 
 
 class QuestionnaireVersion(PublicIdMixin, TimestampMixin, db.Model):
