@@ -62,15 +62,18 @@ REGISTRATION_LABELS = register_labels(
     },
 )
 
-#: Short names for tables.
-REGISTRATION_SHORT = {
-    RegistrationKind.NIP: "NIP",
-    RegistrationKind.REGON: "REGON",
-    RegistrationKind.KRS: "KRS",
-    RegistrationKind.KRAZ: "KRAZ",
-    RegistrationKind.EDRPOU: "EDRPOU",
-    RegistrationKind.OTHER: _l("Other"),
-}
+#: Short names for tables (``{{ kind|label('registration_short') }}``).
+REGISTRATION_SHORT = register_labels(
+    "registration_short",
+    {
+        RegistrationKind.NIP: "NIP",
+        RegistrationKind.REGON: "REGON",
+        RegistrationKind.KRS: "KRS",
+        RegistrationKind.KRAZ: "KRAZ",
+        RegistrationKind.EDRPOU: "EDRPOU",
+        RegistrationKind.OTHER: _l("Other"),
+    },
+)
 
 RISK_LABELS = register_labels(
     Risk, {Risk.LOW: _l("Low"), Risk.MEDIUM: _l("Medium"), Risk.HIGH: _l("High")}

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 
 from iris.core.outbox import OutboxStatus
 from iris.core.roles import ROLE_LABELS
-from workflows.lifecycles import LIFECYCLES
+from workflows.lifecycles import LIFECYCLES, REASON_LABELS
 from workflows.roles import Role
 
 M = TypeVar("M", bound=Mapping[Any, Any])
@@ -94,6 +94,8 @@ def _register_core() -> None:
             {s: _l(lc.state_labels[s.value]) for s in lc.states if s.value in lc.state_labels},
         )
     register_labels(Role, ROLE_LABELS)
+    #: the controlled reasons of transitions (suspension, rejection, complaint actions...)
+    register_labels("reason", {code: _l(text) for code, text in REASON_LABELS.items()})
     register_labels(
         OutboxStatus,
         {
