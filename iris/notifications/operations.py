@@ -478,12 +478,18 @@ def _certificate_reminders(now: datetime) -> int:
 
 
 def _finding_reminders(now: datetime) -> int:
-    from iris.audits.models import ACTION_GRADES, Finding, FindingStatus
+    from iris.audits.models import ACTION_GRADES, CertificationCase, Finding, FindingStatus
+    from workflows.certification import CaseState
 
     count = 0
     open_states = (FindingStatus.OPEN, FindingStatus.PLAN_SUBMITTED)
     findings = db.session.scalars(
-        sa.select(Finding).where(
+        sa.select(Finding)
+        .join(CertificationCase, CertificationCase.id == Finding.case_id)
+        .where(
+            # issued to the agency and still awaiting its corrective actions: not findings
+            # still being drafted in stage 2, nor those of a case closed meanwhile
+            CertificationCase.state.in_((CaseState.FINDINGS_ISSUED, CaseState.CAP_SUBMITTED)),
             Finding.status.in_(open_states),
             Finding.grade.in_(ACTION_GRADES),
             Finding.due_at.is_not(None),

@@ -190,6 +190,12 @@ def test_tick_reminds_once_per_date_and_a_rerun_sends_nothing(world, polish, out
                    due_at=now - timedelta(days=2))  # fmt: skip
     db.session.add_all([soon, late])
     db.session.flush()
+    closed = world.case(CaseState.CLOSED_NOT_CERTIFIED, findings="none")
+    drafted = world.case(CaseState.STAGE2, findings="none")
+    for other in (closed, drafted):  # neither is waiting for the agency's corrective action
+        db.session.add(Finding(case_id=other.id, criterion="C.1", grade=FindingGrade.MAJOR,
+                               statement="s", due_at=now - timedelta(days=2)))  # fmt: skip
+    db.session.flush()
     at = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 
     first = runner.invoke(args=["iris", "tick", "--at", at])
