@@ -179,7 +179,7 @@ def _fieldwork(
         )  # fmt: skip
     if str(case.state) == "stage1":
         ops.record_stage1(case, actor=lead, outcome="ready", notes="Policies in place.", now=at)
-    site = case.agency.sites[0] if case.agency.sites else None  # type: ignore[attr-defined]
+    site = case.agency.sites[0] if case.agency.sites else None
     if site is not None:
         ops.record_site_visit(case, actor=lead, site=site, visited_on=at.date(), notes="")
     count = 2 if half else q.sampling_minimum(q.workers_placed(case.agency_id))
@@ -267,6 +267,7 @@ def drive_case(
     ops.take_step(case, actor=lead, trigger="issue_findings", reason=None,
                   recommendation=None, now=start + 20 * DAY)  # fmt: skip
     if target == "closed_not_certified":  # the agency never answered: the timer closes it
+        assert case.cap_due_at is not None  # set by issue_findings
         fire(case, "close_overdue", SYSTEM, now=case.cap_due_at + timedelta(hours=6))
         return case
     at = start + 35 * DAY
