@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -174,16 +173,23 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
         require(editable, 403)  # seen (else 404 above) but not changeable by this user
     locale = _locale()
     visible = d.visible_answers(definition, response.answers or {})
-    documents = agency_documents(response.agency_id) if editable else []
-    linked = response.evidence_keys()
-    shown_only = request.method == "GET" and editable
+    post = request.method == "POST"
+    posted = _EvidencePosted() if post else None
+    # a post needs the register only to link chosen documents (or to show the page again)
+    documents = (
+        agency_documents(response.agency_id)
+        if editable and (posted is None or posted.links)
+        else []
+    )
+    linked = {} if post else response.evidence_keys()  # a post reads them after saving
+    shown_only = not post and editable
     form = section_form(
         definition, sec, visible=visible, documents=documents, linked=linked, locale=locale,
         today=_today(), user_id=current_user.public_id,
-        evidence_fields=request.method == "POST",
+        evidence_fields=post,
         unbound=rendering.unbound_keys(sec, rendering.fixed_fragments(definition, locale))
         if shown_only else frozenset(),
-        evidence_posted=_evidence_posted() if request.method == "POST" else None,
+        evidence_posted=posted,
     )  # fmt: skip
     status = 200
     if request.method == "POST":
@@ -243,6 +249,8 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
                 return redirect(_next_url(response, sec.code))
             return redirect(url_for(".section", application=application, section=sec.code))
     get = request.method == "GET"  # nothing saved: the answers and links read above hold
+    if post and editable and not documents:
+        documents = agency_documents(response.agency_id)  # the page is shown again (422)
     ctx = _context(response, visible=visible, linked=linked) if get else _context(response)
     ctx.update(
         section=sec,
@@ -266,15 +274,19 @@ def section(application: str, section: str):  # type: ignore[no-untyped-def]
     return render_template("questionnaires/section.html", **ctx), status
 
 
-def _evidence_posted() -> Callable[[str], bool]:
-    """Whether the request carries a chosen document, a file or a date for an answer key."""
-    names = {n for n, v in request.form.items(multi=True) if n.startswith("ev__") and v.strip()}
-    names |= {n for n, f in request.files.items(multi=True) if n.startswith("ev__") and f.filename}
+class _EvidencePosted:
+    """Called with an answer key: whether the request carries a chosen document, a file or a
+    date for that answer's evidence; ``links``: whether any document was chosen at all."""
 
-    def posted(key: str) -> bool:
-        return any(evidence_name(key, w) in names for w in ("link", "file", "valid_to"))
+    def __init__(self) -> None:
+        form, files = request.form, request.files
+        names = {n for n, v in form.items(multi=True) if n.startswith("ev__") and v.strip()}
+        names |= {n for n, f in files.items(multi=True) if n.startswith("ev__") and f.filename}
+        self.names = names
+        self.links = any(n.endswith("__link") for n in names)
 
-    return posted
+    def __call__(self, key: str) -> bool:
+        return any(evidence_name(key, w) in self.names for w in ("link", "file", "valid_to"))
 
 
 def _card_page(
