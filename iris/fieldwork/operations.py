@@ -24,6 +24,7 @@ from iris.audits.models import (
     TeamMember,
 )
 from iris.audits.queries import ties_with_agency
+from iris.core.countries import country_name
 from iris.core.db import db, utcnow
 from iris.core.workflow import fire
 from iris.fieldwork import queries as q
@@ -42,6 +43,7 @@ from iris.fieldwork.models import (
     SiteVisit,
     WorkerInterview,
 )
+from iris.questionnaires.definition import text_in
 from workflows.certification import CaseState, TeamRole
 
 
@@ -515,9 +517,23 @@ def take_step(
 # --------------------------------------------------------------------------- the report
 
 
-def report_snapshot(case: CertificationCase, *, now: datetime) -> dict[str, Any]:
+def report_language(case: CertificationCase) -> str:
+    """The language the agency reads: its profile's preferred language, if the service
+    speaks it, else English. (The self-assessment has no language of its own: it is
+    answered in whatever language the person chose for each page.)"""
+    profile = getattr(case.agency, "agency_profile", None)
+    language = getattr(profile, "preferred_language", None) or "en"
+    return language if language in current_app.config["IRIS_LOCALES"] else "en"
+
+
+def report_snapshot(
+    case: CertificationCase, *, now: datetime, language: str = "en"
+) -> dict[str, Any]:
     """The plain data of the audit report: scope, team, dates, ratings, findings and their
-    closure, recommendation. No interview personal data (only the number of interviews)."""
+    closure, recommendation. No interview personal data (only the number of interviews).
+
+    Codes and ISO dates, as stored; :func:`report_context` puts them in words and in the
+    report's ``language`` (criterion titles are taken in that language here)."""
     from iris.core.history import TransitionRecord
 
     response = q.response_of(case)
@@ -542,7 +558,7 @@ def report_snapshot(case: CertificationCase, *, now: datetime) -> dict[str, Any]
             {
                 "section": c.section,
                 "code": c.code,
-                "title": str(c.title.get("en") or next(iter(c.title.values()), "")),
+                "title": text_in(c.title, language),
                 "rating": a.rating.value if a else "not assessed",
                 "notes": a.notes if a else "",
             }
@@ -553,6 +569,7 @@ def report_snapshot(case: CertificationCase, *, now: datetime) -> dict[str, Any]
 
     return {
         "case": case.public_id,
+        "language": language,
         "audit_type": case.audit_type.value,
         "agency": {
             "name": agency.name,
@@ -602,21 +619,75 @@ def report_snapshot(case: CertificationCase, *, now: datetime) -> dict[str, Any]
     }
 
 
+def report_context(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The template's plain-dict context: the snapshot with every code in words and every
+    date formatted, in the current locale (the caller forces the report's language)."""
+    from flask_babel import format_date
+
+    from iris.core.labels import label
+
+    def day(iso: str | None) -> str:
+        return str(format_date(date.fromisoformat(iso[:10]))) if iso else ""
+
+    def rating(code: str) -> str:
+        return label(code, "Rating") if code in set(Rating) else _("not assessed")
+
+    words = {
+        "team assigned": _("Team assigned"),
+        "stage 1": _("Stage 1"),
+        "stage 2": _("Stage 2"),
+        "findings issued": _("Findings issued"),
+        "recommended": _("Recommended"),
+    }
+    r = dict(snapshot)
+    r["audit_type"] = label(snapshot["audit_type"], "AuditType")
+    r["agency"] = dict(snapshot["agency"], country=country_name(snapshot["agency"]["country"]))
+    r["issued"] = day(snapshot["issued"])
+    r["team"] = [dict(m, role=label(m["role"], "TeamRole")) for m in snapshot["team"]]
+    r["dates"] = [(words.get(k, k), day(v)) for k, v in snapshot["dates"].items()]
+    r["sites"] = [dict(v, on=day(v["on"])) for v in snapshot["sites"]]
+    r["criteria"] = [dict(c, rating_label=rating(c["rating"])) for c in snapshot["criteria"]]
+    r["findings"] = [
+        dict(
+            f,
+            grade_label=label(f["grade"], "FindingGrade"),
+            status=label(f["status"], "FindingStatus"),
+            due=day(f["due"]),
+            closed=day(f["closed"]),
+        )
+        for f in snapshot["findings"]
+    ]
+    r["recommendation"] = label(snapshot["recommendation"], "Recommendation")
+    r.setdefault("language", "en")
+    return {"r": r}
+
+
+def report_html(snapshot: dict[str, Any], language: str) -> str:
+    """The report's HTML in ``language`` (words, labels and dates)."""
+    from flask_babel import force_locale
+
+    from iris.core.pdf import render_html
+
+    with force_locale(language):
+        return render_html("pdf/audit_report.html", report_context(snapshot))
+
+
 def store_audit_report(
     case: CertificationCase, *, now: datetime | None = None, session: Any = None
 ) -> AuditReport:
     """Render the audit report PDF, store its bytes by sha256 and record it on the case.
 
-    Runs inside the ``recommend`` transaction (see :mod:`iris.fieldwork.hooks`): a failed
+    Written in the agency's language (:func:`report_language`). Runs inside the ``recommend`` transaction (see :mod:`iris.fieldwork.hooks`): a failed
     render rolls the recommendation back, as the certificate PDF does for a grant.
     """
     from iris.core import storage
-    from iris.core.pdf import render_template_pdf
+    from iris.core.pdf import render_pdf
 
     now = now or utcnow()
     session = session or db.session
-    snapshot = report_snapshot(case, now=now)
-    data = render_template_pdf("pdf/audit_report.html", {"r": snapshot})
+    language = report_language(case)
+    snapshot = report_snapshot(case, now=now, language=language)
+    data = render_pdf(report_html(snapshot, language))
     digest = storage.file_store().put(data)
     report = AuditReport(
         case_id=case.id, sha256=digest, size=len(data), snapshot=snapshot, issued_at=now
