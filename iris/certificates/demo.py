@@ -8,7 +8,8 @@ complete and ``flask iris verify-history`` passes on a fresh demo database.
 
 - agency_poznan: superseded by its recertification's new, active certificate (the
   complaints demo's agency);
-- agency_kharkiv: suspended (surveillance refused), its appeal lodged;
+- agency_kharkiv: suspended (surveillance refused), its appeal lodged, and now its
+  surveillance audit planned;
 - agency_odesa: suspended, then withdrawn (its appeal is dismissed in the complaints demo);
 - agency_chisinau: expired (granted more than three years ago; the timer expired it);
 - agency_brno: cancelled by the scheme: issued in error.
@@ -108,3 +109,13 @@ def seed(ctx: Any) -> None:
         except (WorkflowError, fieldwork_ops.FieldworkError) as exc:
             print(f"certificates demo: {key} not taken to {outcome}: {exc}")
         db.session.flush()
+    # the suspended agency agreed to dates at last: its surveillance audit is planned
+    if str(getattr(ctx.objects.get("certificate_agency_kharkiv"), "state", "")) == "suspended":
+        try:
+            with db.session.begin_nested():
+                ctx.objects["case_agency_kharkiv_surveillance"] = drive_followup(
+                    ctx, "agency_kharkiv", "ac_certa", AuditType.SURVEILLANCE, "audit_planned",
+                    now - 10 * DAY,
+                )  # fmt: skip
+        except (WorkflowError, fieldwork_ops.FieldworkError) as exc:
+            print(f"certificates demo: the surveillance audit was left out: {exc}")
