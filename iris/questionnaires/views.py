@@ -346,8 +346,20 @@ def _card_page(
     )
 
 
+_SECTION_STRINGS: dict[str, dict[str, str]] = {}
+
+
 def _section_strings() -> dict[str, str]:
-    """The page's repeated interface words, translated once per request (not per question)."""
+    """The page's repeated interface words, translated once per locale (not per question;
+    the catalogues do not change while the process runs). Read-only."""
+    locale = _locale()
+    found = _SECTION_STRINGS.get(locale)
+    if found is None:
+        found = _SECTION_STRINGS[locale] = _translate_section_strings()
+    return found
+
+
+def _translate_section_strings() -> dict[str, str]:
     return {
         "critical": _("critical"),
         "empty_rows": _("Empty rows are ignored. Save to get more empty rows."),
@@ -370,9 +382,11 @@ def _section_strings() -> dict[str, str]:
 
 def _doc_options(documents: list[EvidenceDocument]) -> Markup:
     """The register's documents as <option>s, built once per page and reused by every question."""
-    return Markup("").join(
-        Markup('<option value="{}">{}</option>').format(doc.public_id, _doc_label(doc))
-        for doc in documents
+    return Markup(  # noqa: S704 (every value is escaped)
+        "".join(
+            f'<option value="{escape(doc.public_id)}">{escape(_doc_label(doc))}</option>'
+            for doc in documents
+        )
     )
 
 
