@@ -237,3 +237,21 @@ def test_tick_reminds_once_per_date_and_a_rerun_sends_nothing(world, polish, out
     assert f"/audit/findings/{soon.public_id}/corrective-action" in due.body
     overdue = _mail(outbox, "corrective_action_overdue", admin)
     assert _long("pl", late.due_at.date()) in overdue.subject
+
+
+def test_a_refusal_tells_the_agency_and_the_team_with_the_rationale(world, polish, outbox):
+    case = world.case(CaseState.DECISION_PENDING)
+    fire(case, "refuse", world.decider, reason="Workers still pay the sub-agent's fees.")
+    assert _sent(outbox) == {
+        ("decision", polish.email): 1,
+        ("decision", world.lead.email): 1,
+        ("decision", world.auditor.email): 1,
+    }
+    mail = _mail(outbox, "decision", polish.email)
+    assert mail.subject == _in(
+        "pl", "Certification decision for %(agency)s", agency=world.agency.name
+    )
+    assert _in("pl", "certification refused") in mail.body
+    assert "Workers still pay the sub-agent's fees." in mail.body
+    assert f"/cases/{case.public_id}" in mail.body
+    assert world.tech.email not in {m.to_address for m in outbox()}  # not on the team
