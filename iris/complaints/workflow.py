@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from iris.accounts.models import Membership, User
 from iris.audits.models import (
@@ -68,7 +69,7 @@ def inform_complainant(f: Firing) -> None:
             locale=c.language,
             idempotency_key=f"complaint-{c.public_id}-{c.state}",
             reference=c.reference,
-            state=c.state_label,
+            state=c.state,  # in words in the complainant's language: |label in the mail
         )
     f.payload["complainant_informed"] = informed
 
@@ -396,5 +397,5 @@ def inform_appellant(f: Firing) -> None:
             locale=user.locale,
             idempotency_key=f"appeal-{a.public_id}-closed-{user.id}",
             name=user.name,
-            outcome=_(outcome),
+            outcome=_l(outcome),  # lazy: becomes text in the recipient's language
         )

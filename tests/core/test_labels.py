@@ -65,3 +65,28 @@ def test_label_speaks_the_locale_and_never_the_code(app):  # type: ignore[no-unt
             assert labels.label(AuditType.INITIAL) == gettext("Initial audit")
         with pytest.raises(TypeError):
             labels.label("initial")  # a plain code must name its vocabulary
+
+
+def test_mails_put_codes_in_words_in_the_recipient_language(app):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from babel.dates import format_date
+
+    from iris.core.mail import render_mail
+    from workflows.complaint import ComplaintState
+
+    with app.test_request_context():
+        with force_locale("pl"):
+            minor, acknowledged = gettext("Minor"), gettext("Acknowledged")
+        due = date(2031, 3, 14)
+        subject, body = render_mail(
+            "corrective_action_due", "pl", grade="minor", criterion="C.1",
+            agency_name="Agencja", due_on=due, link="https://example.com/x",
+        )  # fmt: skip
+        assert minor in body and " minor " not in body
+        assert format_date(due, "long", locale="pl") in subject  # 14 marca 2031
+        subject, body = render_mail(
+            "complaint_update", "pl", reference="C-1", state=ComplaintState.ACKNOWLEDGED
+        )
+        assert acknowledged in subject and acknowledged in body
+        assert "acknowledged" not in body
