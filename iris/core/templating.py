@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -169,3 +169,8 @@ def register(app: Flask) -> None:
         if not value:
             return ""
         return str(format_date(date.fromisoformat(str(value)[:10]), fmt))
+
+    @app.template_filter("number")
+    def number(value: float | int | None, fmt: str | None = None) -> str:
+        """A count or figure with the locale's grouping and decimal sign (1 234,5 in pl)."""
+        return "" if value is None else str(format_decimal(value, fmt))

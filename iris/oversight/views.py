@@ -9,6 +9,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from iris.core.countries import country_name
 from iris.core.db import db, utcnow
 from iris.core.permissions import roles_required
 from iris.oversight import charts, queries
@@ -64,11 +65,15 @@ def dashboard() -> Any:
     overdue = queries.overdue_items(session, now)
     ends, countries = queries.certificates_by_country(session, now)
     statuses = [s.value for s in CertificateState]
-    country_chart = charts.stacked([(c.country, c.by_status) for c in countries], statuses)
+    country_chart = charts.stacked(
+        [(country_name(c.country), c.by_status) for c in countries], statuses
+    )
     month_labels = [format_date(e.date(), "MMM yy") for e in ends]
     top = countries[:TOP_COUNTRIES]
     totals = [sum(c.active_at[i] for c in countries if c.active_at) for i in range(len(ends))]
-    series = [(str(_("All countries")), totals)] + [(c.country, c.active_at) for c in top]
+    series = [(str(_("All countries")), totals)] + [
+        (country_name(c.country), c.active_at) for c in top
+    ]
     trend_chart = charts.lines(month_labels, series)
     return render_template(
         "oversight/dashboard.html",

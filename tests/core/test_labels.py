@@ -90,3 +90,11 @@ def test_mails_put_codes_in_words_in_the_recipient_language(app):  # type: ignor
         )
         assert acknowledged in subject and acknowledged in body
         assert "acknowledged" not in body
+
+
+def test_numbers_and_snapshot_dates_follow_the_locale(app):  # type: ignore[no-untyped-def]
+    from babel.numbers import format_decimal
+
+    with app.test_request_context(), force_locale("pl"):
+        page = render_template_string("{{ 12345|number }} · {{ '2031-03-14'|isodate }}")
+    assert page == f"{format_decimal(12345, locale='pl')} · 14 mar 2031"  # 12 345
