@@ -147,7 +147,8 @@ class Recipient:
     email: str
     locale: str
     name: str = ""
-    subscription: Subscription | None = None
+    #: the public id of the subscription an employer follows the certificate by
+    subscription: str | None = None
 
 
 @dataclass
@@ -276,8 +277,9 @@ def _members(org_id: int | None, role: Role) -> list[Recipient]:
 
     if org_id is None:
         return []
-    users = db.session.scalars(
-        sa.select(User)
+    # plain columns, not entities: this runs inside every step that notifies
+    rows = db.session.execute(
+        sa.select(User.email, User.locale, User.name)
         .join(Membership, Membership.user_id == User.id)
         .where(
             Membership.organisation_id == org_id,
@@ -286,7 +288,7 @@ def _members(org_id: int | None, role: Role) -> list[Recipient]:
         )
         .order_by(User.id)
     )
-    return [Recipient(u.email, u.locale or "en", u.name) for u in users]
+    return [Recipient(email, locale or "en", name) for email, locale, name in rows]
 
 
 def recipients(spec: EventSpec, subject: Any) -> list[Recipient]:
@@ -304,8 +306,8 @@ def recipients(spec: EventSpec, subject: Any) -> list[Recipient]:
             case_or_cert = subject
             found += _members(getattr(case_or_cert, "audit_company_id", None), Role.PLANNER)
         elif audience == SUBSCRIBERS and _certificate(subject) is not None:
-            subs = db.session.scalars(
-                sa.select(Subscription)
+            subs = db.session.execute(
+                sa.select(Subscription.email, Subscription.locale, Subscription.public_id)
                 .where(
                     Subscription.certificate_id == subject.id,
                     Subscription.confirmed_at.is_not(None),
@@ -313,7 +315,7 @@ def recipients(spec: EventSpec, subject: Any) -> list[Recipient]:
                 )
                 .order_by(Subscription.id)
             )
-            found += [Recipient(s.email, s.locale, "", s) for s in subs]
+            found += [Recipient(email, locale, "", sub) for email, locale, sub in subs]
     unique: dict[str, Recipient] = {}
     for r in found:
         unique.setdefault(r.email.lower(), r)
@@ -348,12 +350,15 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
         raise ValueError(f"unknown notification event {event!r}") from None
     subject_ref = f"{subject.__tablename__}:{subject.id}"
     occurrence_key = key if key is not None else occurrence(subject)
-    context = facts(subject) | ctx
     mails = []
-    for r in recipients(spec, subject):
+    with db.session.no_autoflush:  # the step's own flush comes after: no extra one here
+        found = recipients(spec, subject)
+    # the facts (a query, links) only when someone is told: most steps of a bulk run are not
+    context = (facts(subject) | ctx) if found else {}
+    for r in found:
         extra: dict[str, Any] = {"name": r.name}
         if r.subscription is not None:
-            extra["unsubscribe_link"] = unsubscribe_link(r.subscription)
+            extra["unsubscribe_link"] = _unsubscribe_link(r.subscription)
         mails.append(
             queue_mail(
                 r.email,
@@ -383,15 +388,15 @@ def notify_information_request(case: Any, message: Any) -> Notified:
 
 
 def queue_webhooks(event: str, subject: Any, occurrence_key: str) -> list[WebhookDelivery]:
-    endpoints = db.session.scalars(
-        sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
-    ).all()
-    data = public_data(subject)
+    with db.session.no_autoflush:
+        endpoints = db.session.scalars(
+            sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
+        ).all()
+    wanted = [e for e in endpoints if e.wants(event)]
+    data = public_data(subject) if wanted else {}
     subject_ref = f"{subject.__tablename__}:{subject.id}"
     queued = []
-    for endpoint in endpoints:
-        if not endpoint.wants(event):
-            continue
+    for endpoint in wanted:
         key = _key("webhook", event, subject_ref, occurrence_key, endpoint.id)
         existing = db.session.scalar(
             sa.select(WebhookDelivery).where(WebhookDelivery.idempotency_key == key)
@@ -565,7 +570,11 @@ def confirm_subscription(sub: Subscription) -> Subscription:
 
 
 def unsubscribe_link(sub: Subscription) -> str:
-    token = security.make_token(UNSUBSCRIBE, {"s": sub.public_id})
+    return _unsubscribe_link(sub.public_id)
+
+
+def _unsubscribe_link(public_id: str) -> str:
+    token = security.make_token(UNSUBSCRIBE, {"s": public_id})
     return external_url("notifications.unsubscribe", token=token)
 
 
