@@ -306,3 +306,17 @@ def test_a_patched_entry_equals_one_rebuilt_from_the_database(issued, world, db_
     ]  # fmt: skip
     sync.refresh_entries(db_session.connection(), [issued.id])
     assert entry() == patched
+
+
+def test_a_direct_change_of_a_status_column_reaches_the_registry_at_commit(
+    client, issued, db_session
+):
+    """A certificate column changed without a lifecycle step is patched before the commit."""
+    import datetime as dt
+
+    due = dt.date(2031, 5, 17)
+    issued.next_surveillance_due = due
+    db_session.commit()
+    body = client.get(f"/api/v1/certificates/{issued.number}").get_json()
+    assert body["next_surveillance_due"] == due.isoformat()
+    assert body["status"] == "active"
