@@ -5,15 +5,20 @@ certificate row written, or a certificate transition record appended by the work
 engine) and brings their :class:`~iris.registry.models.RegistryEntry` rows up to date on
 the same connection. So every status change — suspension, restoration, withdrawal, expiry,
 supersession, cancellation — is in the registry exactly when its transaction commits, and
-vanishes with it on rollback; no channel can show a change that did not happen.
+vanishes with it on rollback; no channel can show a change that did not happen. (Within
+the transaction, a status column changed directly, without a step, shows in the registry
+from the commit on, not from its flush.)
 
 Two paths, chosen per certificate from what the flush changed:
 
 * **A lifecycle step** (only the status columns changed, and/or transition records were
-  appended) *patches* the entry: one read of the entry's document by primary key, the
-  status fields set from the certificate already in memory and the new records appended to
-  its history, one UPDATE. No certificate, history, organisation or identifier query. This
-  is what suspension, restoration, withdrawal, expiry and surveillance pay.
+  appended) *patches* the entry: one read of the entry's document by primary key (none if
+  this transaction wrote it already), the status fields set from the certificate already in
+  memory and the new records appended to its history, one UPDATE. No certificate, history,
+  organisation or identifier query. This is what suspension, restoration, withdrawal,
+  expiry and surveillance pay. Status columns flushed without a record (an effect of the
+  step flushing before the step's record exists, or a direct change) wait for the flush
+  that carries the record, or are patched in ``before_commit``: one UPDATE per step.
 * **A new certificate, or a change of what it certifies** (facts, number, credential,
   holder, company, dates of issue) — or an entry that does not exist yet — *rebuilds* the
   entry from the database (:func:`refresh_entries`), as :func:`rebuild_all` does.
