@@ -183,7 +183,7 @@ def _changed_columns(obj: Any) -> set[str]:
 
 def _loaded(session: Session, cls: type, ident: int) -> Any:
     """The instance already in the session's identity map, or None (no query)."""
-    key = sa.inspect(cls).identity_key_from_primary_key((ident,))
+    key: Any = sa.inspect(cls).identity_key_from_primary_key((ident,))
     return session.identity_map.get(key)
 
 
@@ -252,7 +252,7 @@ def _statements() -> tuple[Any, Any]:
     """The patch's two statements, built once (so SQLAlchemy compiles them once)."""
     if not _STATEMENTS:
         entry = _tables()["entry"]
-        cid = sa.bindparam("cid")
+        cid: Any = sa.bindparam("cid")
         _STATEMENTS[:] = [
             sa.select(entry.c.last_change_id, entry.c.document).where(
                 entry.c.certificate_id == cid
