@@ -353,8 +353,8 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
     mails = []
     with db.session.no_autoflush:  # the step's own flush comes after: no extra one here
         found = recipients(spec, subject)
-    # the facts (a query, links) only when someone is told: most steps of a bulk run are not
-    context = (facts(subject) | ctx) if found else {}
+        # the facts (a query, links) only when someone is told
+        context = (facts(subject) | ctx) if found else {}
     for r in found:
         extra: dict[str, Any] = {"name": r.name}
         if r.subscription is not None:
