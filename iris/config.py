@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "IRIS_API_TOKEN_MAX_DAYS": 365,
     "IRIS_VERIFICATION_LOG_SECONDS": 2,
     "IRIS_VERIFICATION_LOG_SYNC": False,
+    #: registry documents cached per web process on PostgreSQL (iris/registry/queries.py); 0 = off
+    "IRIS_REGISTRY_CACHE_SIZE": 20000,
     # jobs and the outbox (iris/core/worker.py, iris/core/outbox.py)
     "IRIS_JOB_QUEUE": "iris",
     "IRIS_JOB_VISIBILITY_SECONDS": 3600,

@@ -1,6 +1,10 @@
-"""``flask --app wsgi iris backup create DIR`` / ``... backup restore DIR`` / ``iris outbox``."""
+"""``flask --app wsgi iris backup create DIR`` / ``... backup restore DIR`` / ``iris outbox``,
+and the ``--scale N`` option of ``iris demo`` (iris/ops/scale.py)."""
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import click
 
@@ -11,6 +15,64 @@ def register(group: click.Group) -> None:
     group.add_command(backup)
     group.add_command(outbox)
     group.add_command(periodic)
+    _add_scale_option(group)
+
+
+def _add_scale_option(group: click.Group) -> None:
+    """Give ``iris demo`` (defined in iris/cli.py) the option ``--scale N``.
+
+    ``demo --scale N`` loads the normal demo data when the database is empty, then adds N
+    certificates with their agencies, applications, cases, histories and registry entries
+    in bulk (:func:`iris.ops.scale.build_scale`). On a database that has data already it
+    only adds (``--if-empty``: does nothing then). Idempotent: the group is module-level
+    and ``register`` runs once per app.
+    """
+    demo = group.commands.get("demo")
+    if demo is None or any(p.name == "scale" for p in demo.params):
+        return
+    original = demo.callback
+    assert original is not None
+
+    @functools.wraps(original)
+    def callback(scale: int | None = None, **kwargs: Any) -> Any:
+        if not scale:
+            return original(**kwargs)
+        import sqlalchemy as sa
+
+        from iris.accounts.models import User
+        from iris.ops.scale import build_scale
+
+        if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+            if kwargs.get("if_empty"):
+                click.echo("The database already has data: demo data not loaded again.")
+                return None
+        else:
+            original(**kwargs)
+        click.echo(f"Adding {scale:,} certificates at scale ...")
+        report = build_scale(
+            scale, password=kwargs["password"], seed=kwargs["seed"], echo=click.echo
+        )
+        rows = sum(report.counts.values())
+        click.echo(
+            f"Added {report.certificates:,} certificates ({rows:,} rows) in {report.seconds:.0f} s."
+        )
+        click.echo("Audit company staff at scale (same password):")
+        for role, email, org in report.logins[:12]:
+            click.echo(f"  {email:<40} {role:<22} {org}")
+        if len(report.logins) > 12:
+            click.echo(f"  ... and {len(report.logins) - 12} more (scale-NNN-<role>@example.com)")
+        return None
+
+    demo.callback = callback
+    demo.params.append(
+        click.Option(
+            ["--scale"],
+            type=click.IntRange(min=1),
+            default=None,
+            help="Add N certificates (up to 1,000,000 and more) with their agencies, "
+            "applications, cases, histories and registry entries, in bulk.",
+        )
+    )
 
 
 @click.group("backup")

@@ -4,16 +4,31 @@
 lookup on a pooled connection returning the ready-made JSON document, with no ORM session,
 no object construction and no serialisation (STYLE.md §7: an ORM query with its session
 costs about 500 µs a request; this costs tens of µs).
+
+On PostgreSQL the documents are also kept in a per-process cache (``IRIS_REGISTRY_CACHE_SIZE``
+documents, 0 = off), because there the cost is not the lookup but the round trip to another
+process: a sync worker waits for it, and on a busy machine the wait is long. The cache is
+emptied whenever any certificate changes: every flush that touches a certificate sends
+``NOTIFY iris_registry`` in its transaction (delivered only if it commits), and a thread in
+each web process listens (``LISTEN``) and clears its cache on each notification; the process that
+committed clears its own at the commit. While that listener is not connected nothing is
+cached. So another process may answer from its cache for the few milliseconds between a
+commit and the notification's arrival; nothing older. SQLite needs no cache (its lookup is
+in-process, about 10 µs).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from iris.core.db import db
 from iris.registry.models import RegistryEntry, RegistryIdentifier
@@ -21,7 +36,127 @@ from iris.registry.sync import identifier_key
 from iris.registry.text import fold
 
 _BY_NUMBER = "SELECT document FROM registry_entries WHERE number = {mark}"
+#: name of the server-side prepared statement of the PostgreSQL lean path
+_PREPARED = b"iris_registry_document"
 _local = threading.local()
+CHANNEL = "iris_registry"
+log = logging.getLogger(__name__)
+
+
+class DocumentCache:
+    """This process's cache of registry documents by number (PostgreSQL only).
+
+    ``generation`` counts the invalidations: a document read from the database is kept only
+    if no invalidation happened while it was being read, so a read that raced a change can
+    never put the old document back after the notification cleared the cache.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: dict[str, str] = {}
+        self.generation = 0
+        self.listening = False
+        self.pid = os.getpid()
+        self.engine: Any = None
+        self.thread: threading.Thread | None = None
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.data = {}
+
+    def get(self, number: str, load: Any) -> str | None:
+        document = self.data.get(number)
+        if document is not None:
+            return document
+        generation = self.generation
+        document = load(number)
+        if document is not None and self.listening and generation == self.generation:
+            if len(self.data) >= self.size:
+                self.data = {}
+            self.data[number] = document
+        return document
+
+    def start(self, engine: Any) -> None:
+        self.engine = engine
+        self.thread = threading.Thread(
+            target=self._listen, name="iris-registry-listen", daemon=True
+        )
+        self.thread.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                raw = self.engine.raw_connection()
+                driver = raw.driver_connection
+                raw.detach()  # a connection of its own, outside the pool's count
+                driver.autocommit = True
+                driver.execute(f"LISTEN {CHANNEL}")
+                self.clear()  # anything may have changed while nobody listened
+                self.listening = True
+                for _ in driver.notifies():
+                    self.clear()
+            except Exception:
+                log.exception("registry cache: listener lost; caching off until it reconnects")
+            finally:
+                self.listening = False
+                self.clear()
+            time.sleep(1)
+
+
+_cache: DocumentCache | None = None
+_cache_lock = threading.Lock()
+
+
+def _process_cache() -> DocumentCache | None:
+    """This process's cache, started on first use (after gunicorn's fork); None if off."""
+    global _cache
+    cache = _cache
+    if cache is not None and cache.pid == os.getpid() and cache.engine is db.engine:
+        return cache
+    from flask import current_app
+
+    size = int(current_app.config.get("IRIS_REGISTRY_CACHE_SIZE", 0) or 0)
+    if size <= 0 or db.engine.dialect.name != "postgresql":
+        return None
+    with _cache_lock:
+        if _cache is None or _cache.pid != os.getpid() or _cache.engine is not db.engine:
+            fresh = DocumentCache(size)
+            fresh.start(db.engine)
+            _cache = fresh
+        return _cache
+
+
+@event.listens_for(Session, "after_flush")
+def _notify_change(session: Session, _context: Any) -> None:
+    """A flush that touches a certificate (as the registry sync sees it) notifies, on
+    PostgreSQL, every process's document cache when its transaction commits."""
+    from iris.certificates.models import Certificate
+    from iris.core.history import TransitionRecord
+
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Certificate) or (
+            isinstance(obj, TransitionRecord) and obj.subject_type == "certificate"
+        ):
+            break
+    else:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # every such flush (a NOTIFY in a savepoint rolled back is dropped with it);
+        # PostgreSQL delivers one per channel and transaction
+        conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+    session.info["iris_registry_notified"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_own_cache(session: Session) -> None:
+    if session.info.pop("iris_registry_notified", None) and _cache is not None:
+        _cache.clear()  # this process sees its own change at once, not a moment later
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_notice(session: Session) -> None:
+    session.info.pop("iris_registry_notified", None)
 
 
 def _reader() -> tuple[Any, str]:
@@ -30,6 +165,7 @@ def _reader() -> tuple[Any, str]:
     Taken once from the engine (so it has the same settings) and kept for the life of the
     thread, in autocommit mode so that every read sees the latest committed state and no
     transaction stays open. Re-made after a fork (gunicorn workers) or a lost connection.
+    On PostgreSQL the lookup is prepared once on the connection (see :func:`_pg_lookup`).
     """
     pid = os.getpid()
     cached = getattr(_local, "reader", None)
@@ -39,17 +175,56 @@ def _reader() -> tuple[Any, str]:
     driver = raw.driver_connection
     if db.engine.dialect.name == "postgresql":
         driver.autocommit = True  # type: ignore[union-attr]
-    sql = _BY_NUMBER.format(
-        mark="%s" if db.engine.dialect.paramstyle in ("format", "pyformat") else "?"
-    )
+        result = driver.pgconn.prepare(  # type: ignore[union-attr]
+            _PREPARED, _BY_NUMBER.format(mark="$1").encode()
+        )
+        if result.status != _pq().ExecStatus.COMMAND_OK:
+            raise RuntimeError(result.get_error_message())
+        sql = "pg"
+    else:
+        sql = _BY_NUMBER.format(
+            mark="%s" if db.engine.dialect.paramstyle in ("format", "pyformat") else "?"
+        )
     _local.reader = (pid, db.engine, driver, sql, raw)
     return driver, sql
 
 
+def _pq() -> Any:
+    import psycopg.pq
+
+    return psycopg.pq
+
+
+def _pg_lookup(driver: Any, number: str) -> str | None:
+    """One execution of the prepared lookup through libpq itself (``psycopg.pq``).
+
+    Measured on the request path: psycopg's cursor layer (a cursor, a row maker and its
+    loaders, the query dumpers) costs several times the lookup itself on every call; the
+    prepared statement saves the server's parse and plan. Text parameters and result: the
+    document is UTF-8 JSON text, returned as it is.
+    """
+    result = driver.pgconn.exec_prepared(_PREPARED, [number.encode()])
+    if result.status != _pq().ExecStatus.TUPLES_OK:
+        raise RuntimeError(result.get_error_message())
+    if not result.ntuples:
+        return None
+    value = result.get_value(0, 0)
+    return None if value is None else bytes(value).decode()
+
+
 def _document_json_raw(number: str) -> str | None:
     """The public JSON document of the certificate ``number`` (canonical form), or None."""
+    cache = _process_cache()
+    if cache is not None:
+        return cache.get(number, _lookup)
+    return _lookup(number)
+
+
+def _lookup(number: str) -> str | None:
     try:
         conn, sql = _reader()
+        if sql == "pg":
+            return _pg_lookup(conn, number)
         cursor = conn.cursor()
         cursor.execute(sql, (number,))
         row = cursor.fetchone()

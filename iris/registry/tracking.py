@@ -28,8 +28,20 @@ _app: Any = None
 BATCH = 500
 
 
+_hashes: dict[tuple[str, str | None], str] = {}
+
+
 def address_hash(address: str | None, secret: str) -> str:
-    return hashlib.sha256(f"{secret}|{address or '-'}".encode()).hexdigest()
+    """Salted SHA-256 of the address; remembered for the process's recent addresses (a
+    verifier checking many certificates asks from one address)."""
+    key = (secret, address)
+    digest = _hashes.get(key)
+    if digest is None:
+        digest = hashlib.sha256(f"{secret}|{address or '-'}".encode()).hexdigest()
+        if len(_hashes) >= 4096:
+            _hashes.clear()
+        _hashes[key] = digest
+    return digest
 
 
 def record(kind: str, result: str, *, count: int = 1) -> None:
@@ -66,13 +78,28 @@ def flush(app: Any) -> int:
     from iris.core.db import db
     from iris.registry.models import VerificationEvent
 
-    rows = [
-        {"at": at, "kind": kind, "result": result, "address_hash": h, "count": n}
-        for at, kind, result, h, n in events
-    ]
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(VerificationEvent.__table__.insert(), rows)
-    return len(rows)
+        if conn.dialect.name == "postgresql":
+            # COPY: a fraction of an INSERT's cost per row, on both sides (the log grows with
+            # every verification, thousands a second under load)
+            driver: Any = conn.connection.driver_connection
+            with (
+                driver.cursor() as cur,
+                cur.copy(
+                    "COPY verification_events (at, kind, result, address_hash, count) FROM STDIN"
+                ) as copy,
+            ):
+                for event in events:
+                    copy.write_row(event)
+        else:
+            conn.execute(
+                VerificationEvent.__table__.insert(),
+                [
+                    {"at": at, "kind": kind, "result": result, "address_hash": h, "count": n}
+                    for at, kind, result, h, n in events
+                ],
+            )
+    return len(events)
 
 
 def _write_in_session() -> None:
