@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from iris.accounts.models import Organisation, OrgStatus
+from iris.admin.queries import paginate
 from iris.applications import operations
 from iris.applications.forms import EmptyForm, OpenCaseForm, RequestedItemsForm
 from iris.applications.models import AGENCY_ROLES, SCHEME_ROLES, Application
@@ -53,10 +63,15 @@ def index():  # type: ignore[no-untyped-def]
     state = request.args.get("state")
     if state in ApplicationState.__members__.values():
         query = query.where(Application.state == state)
-    applications = db.session.scalars(query.options(sa.orm.joinedload(Application.agency))).all()
+    page = paginate(
+        query.options(sa.orm.joinedload(Application.agency)),
+        max(1, request.args.get("page", 1, type=int) or 1),
+        int(current_app.config["IRIS_PAGE_SIZE"]),
+    )
     return render_template(
         "applications/index.html",
-        applications=applications,
+        applications=page.items,
+        page=page,
         states=list(ApplicationState),
         state=state,
         my_agencies=current_user.orgs_with(Role.AGENCY_ADMIN),

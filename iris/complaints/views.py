@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from iris.admin.queries import paginate
 from iris.complaints import operations as ops
 from iris.complaints.forms import ActionForm, AppealForm, ConfirmForm
 from iris.complaints.models import Appeal, Complaint
@@ -44,11 +45,19 @@ def index():  # type: ignore[no-untyped-def]
     appeals = []
     if current_user.has_role(Role.SCHEME_ADMIN):
         appeals = db.session.scalars(
-            sa.select(Appeal).order_by(Appeal.created_at.desc(), Appeal.id.desc())
+            sa.select(Appeal)
+            .options(sa.orm.joinedload(Appeal.agency))
+            .order_by(Appeal.created_at.desc(), Appeal.id.desc())
         ).all()
+    page = paginate(
+        complaints.options(sa.orm.joinedload(Complaint.agency)),
+        max(1, request.args.get("page", 1, type=int) or 1),
+        int(current_app.config["IRIS_PAGE_SIZE"]),
+    )
     return render_template(
         "complaints/index.html",
-        complaints=db.session.scalars(complaints).all(),
+        complaints=page.items,
+        page=page,
         appeals=appeals,
     )
 
