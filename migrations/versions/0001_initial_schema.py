@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 20:58:18.704298
+Create Date: 2026-11-21 22:33:47.887422
 
 """
 from alembic import op
@@ -103,7 +103,7 @@ def upgrade():
     op.create_table('admin_actions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('kind', sa.Enum('user_deactivated', 'user_activated', 'membership_added', 'membership_removed', 'organisation_created', 'organisation_approved', 'organisation_suspended', 'organisation_reinstated', 'auditor_profile_updated', 'auditor_approved', 'auditor_approval_withdrawn', name='adminactionkind', native_enum=False, create_constraint=True, length=34), nullable=False),
+    sa.Column('kind', sa.Enum('user_deactivated', 'user_activated', 'membership_added', 'membership_removed', 'organisation_created', 'organisation_approved', 'organisation_suspended', 'organisation_reinstated', 'auditor_profile_updated', 'auditor_approved', 'auditor_approval_withdrawn', 'user_erased', name='adminactionkind', native_enum=False, create_constraint=True, length=34), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('organisation_id', sa.Integer(), nullable=True),
@@ -133,6 +133,31 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agency_profiles_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', name=op.f('pk_agency_profiles'))
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('scopes', sa.String(length=200), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(revoked_at IS NULL) = (revoked_by_id IS NULL)', name=op.f('ck_api_tokens_revocation_complete')),
+    sa.CheckConstraint('length(token_hash) = 64', name=op.f('ck_api_tokens_hash_length')),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_api_tokens_revoked_by_id_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_api_tokens_public_id')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('applications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
@@ -302,6 +327,24 @@ def upgrade():
     )
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memberships_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('personal_data_access_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('subject_kind', sa.Enum('worker_interviews', 'restricted_evidence', 'complainant_identity', name='subjectkind', native_enum=False, create_constraint=True, length=28), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('subject_ref', sa.String(length=64), nullable=False),
+    sa.Column('endpoint', sa.String(length=120), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_personal_data_access_log_actor_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_personal_data_access_log'))
+    )
+    with op.batch_alter_table('personal_data_access_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_personal_data_access_log_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_personal_data_access_log_at'), ['at'], unique=False)
+        batch_op.create_index('ix_personal_data_access_log_subject', ['subject_kind', 'subject_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_personal_data_access_log_subject_ref'), ['subject_ref'], unique=False)
 
     op.create_table('questionnaire_versions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -781,6 +824,7 @@ def upgrade():
     sa.Column('acknowledgement_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('handler_org_id', sa.Integer(), nullable=True),
     sa.Column('investigator_id', sa.Integer(), nullable=True),
+    sa.Column('special_case_id', sa.Integer(), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -789,6 +833,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_complaints_certificate_id_certificates')),
     sa.ForeignKeyConstraint(['handler_org_id'], ['organisations.id'], name=op.f('fk_complaints_handler_org_id_organisations')),
     sa.ForeignKeyConstraint(['investigator_id'], ['users.id'], name=op.f('fk_complaints_investigator_id_users')),
+    sa.ForeignKeyConstraint(['special_case_id'], ['certification_cases.id'], name=op.f('fk_complaints_special_case_id_certification_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints')),
     sa.UniqueConstraint('public_id', name=op.f('uq_complaints_public_id')),
     sa.UniqueConstraint('reference', name=op.f('uq_complaints_reference'))
@@ -987,6 +1032,13 @@ def downgrade():
 
     op.drop_table('registration_numbers')
     op.drop_table('questionnaire_versions')
+    with op.batch_alter_table('personal_data_access_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_personal_data_access_log_subject_ref'))
+        batch_op.drop_index('ix_personal_data_access_log_subject')
+        batch_op.drop_index(batch_op.f('ix_personal_data_access_log_at'))
+        batch_op.drop_index(batch_op.f('ix_personal_data_access_log_actor_id'))
+
+    op.drop_table('personal_data_access_log')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memberships_organisation_id'))
 
@@ -1021,6 +1073,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_applications_agency_id'))
 
     op.drop_table('applications')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('agency_profiles')
     with op.batch_alter_table('admin_actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_admin_actions_user_id'))
