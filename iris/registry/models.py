@@ -43,6 +43,13 @@ class RegistryEntry(db.Model):
     #: the public JSON document (the API's answer for this certificate), ready to send
     document: Mapped[str] = mapped_column(sa.Text)
 
+    __table_args__ = (
+        # the latest entry of each audit company (the registry's filter choices): one probe
+        sa.Index("ix_registry_entries_company_latest", "audit_company_id", "certificate_id"),
+        # the status and country filters, in the registry's order (name, number)
+        sa.Index("ix_registry_entries_state_country_name", "state", "country", "name"),
+    )
+
 
 class RegistryIdentifier(db.Model):
     """Every identifier an employer may check a certificate by: its number, and the holder's

@@ -362,20 +362,44 @@ def by_identifiers(keys: list[str]) -> dict[str, list[RegistryEntry]]:
 
 
 def audit_companies() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        sa.select(RegistryEntry.audit_company_id, RegistryEntry.audit_company_name)
-        .distinct()
-        .order_by(RegistryEntry.audit_company_name)
+    """The audit companies that certified at least one entry (the search filter's choices),
+    by the name on their latest entry (entries keep the name as certified).
+
+    One lookup per audit company on the entries' ``audit_company_id`` index: the cost
+    follows the number of companies, not of certificates (a DISTINCT over the entries read
+    every one of them: 28 ms at 45,000 entries on SQLite, growing with the registry).
+    """
+    from iris.accounts.models import Organisation
+
+    latest_name = (
+        sa.select(RegistryEntry.audit_company_name)
+        .where(RegistryEntry.audit_company_id == Organisation.id)
+        # both columns: the order of ix_registry_entries_company_latest (PostgreSQL otherwise
+        # walks the primary key backwards, filtering, when a company has many entries)
+        .order_by(RegistryEntry.audit_company_id.desc(), RegistryEntry.certificate_id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    return [(int(i), str(n)) for i, n in rows]
+    rows = db.session.execute(
+        sa.select(Organisation.id, latest_name).where(Organisation.kind == "audit_company")
+    ).all()
+    return sorted(((int(i), str(n)) for i, n in rows if n is not None), key=lambda r: r[1])
+
+
+#: the distinct countries by a walk of the country index, one probe per country (PostgreSQL
+#: has no skip scan: its DISTINCT reads the whole index, 5 ms at 10,000 entries)
+_COUNTRIES = sa.text(
+    "WITH RECURSIVE c(country) AS ("
+    " SELECT min(country) FROM registry_entries"
+    " UNION ALL"
+    " SELECT (SELECT min(country) FROM registry_entries WHERE country > c.country)"
+    " FROM c WHERE c.country IS NOT NULL"
+    ") SELECT country FROM c WHERE country IS NOT NULL"
+)
 
 
 def countries() -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(RegistryEntry.country).distinct().order_by(RegistryEntry.country)
-        )
-    )
+    return [str(c) for c in db.session.scalars(_COUNTRIES)]
 
 
 def changes(number: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

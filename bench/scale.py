@@ -1,0 +1,260 @@
+"""Benchmark: the pages that grow with the data, at two sizes of ``iris demo --scale``.
+
+For each database (SQLite file; PostgreSQL when --pg-url is given) and each size:
+
+1. a fresh database gets the schema (the models' metadata, so indexes added to the models
+   count), the demo data and N certificates (``flask iris demo --scale N``, timed);
+2. gunicorn serves ``wsgi:app`` with 2 sync workers, rate limits off, the verification log
+   on (batched, as in production);
+3. wrk (2 threads, 16 connections) measures, interleaved ``--rounds`` times, ``--seconds``
+   each: ``GET /api/v1/ping`` (constant JSON, the baseline), the public registry search
+   (``/registry?q=lodz`` and a status filter, page 3), the auditor queue (``/audit/cases``
+   as an audit company's planner, who sees every case of the company), the oversight
+   dashboard (``/oversight/`` as the scheme admin) and verification by number (random
+   numbers from a sample of 2,000). Medians of throughput, p50 and p99, and each
+   endpoint's throughput as a share of ping's in the same round.
+
+At the end: the growth from the smaller to the larger size of each endpoint's time per
+request, measured against ping (``(ping/endpoint at large) / (ping/endpoint at small)``,
+target <= 1.3), and in absolute throughput (noisier on a shared machine).
+
+    .venv/bin/python bench/scale.py [--sizes 10000,100000] [--rounds 3] [--seconds 5]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--skip-sqlite]
+
+Needs ``wrk`` (apt-get install wrk). Runs only against 127.0.0.1; PostgreSQL databases are
+created as ``iris_bench_scale_<N>`` and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "demo-password-1"  # noqa: S105 (the local demo's, printed by iris demo)
+PLANNER = "scale-001-planner@example.com"
+ADMIN = "admin@iris-demo.org"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wrk(url: str, seconds: int, *, script: Path | None = None, cookie: str = "") -> dict:
+    time.sleep(1)  # the previous run's queued requests drain first
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "--timeout", "30s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"errors answered by {url}:\n{out}")
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"{pct}%\s+([\d.]+)(us|ms|s)\b", out)
+        assert m is not None, out
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
+
+
+def login(base: str, email: str) -> str:
+    """The session cookie of ``email`` (the login form, with its CSRF token)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token is not None, page[:500]
+    data = urllib.parse.urlencode(
+        {"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+    ).encode()
+    opener.open(base + "/login", data=data)
+    cookies = {c.name: c.value for c in jar}
+    assert "session" in cookies, cookies
+    check = opener.open(base + "/audit/cases" if email == PLANNER else base + "/oversight/")
+    assert check.status == 200 and "/login" not in check.geturl(), check.geturl()
+    return f"session={cookies['session']}"
+
+
+def build(url: str, size: int, workdir: Path) -> float:
+    env = {
+        **os.environ,
+        "IRIS_SECRET_KEY": "bench",
+        "IRIS_DATABASE_URL": url,
+        "IRIS_SIGNING_KEY_DIR": str(workdir / "keys"),
+        "IRIS_STORAGE_DIR": str(workdir / "files"),
+    }
+    code = (
+        "from iris import create_app; from iris.core.db import db\n"
+        "app = create_app()\n"
+        "with app.app_context(): db.create_all()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "iris", "demo", "--scale", str(size)],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def sample_numbers(url: str, n: int = 2000) -> list[str]:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        nums = [r[0] for r in conn.execute("SELECT number FROM registry_entries")]
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            nums = [r[0] for r in conn.execute("SELECT number FROM registry_entries")]
+    return random.Random(1).sample(nums, min(n, len(nums)))
+
+
+ENDPOINTS = ("ping", "search", "filter", "queue", "dashboard", "verify")
+
+
+def run(label: str, url: str, size: int, args: argparse.Namespace, workdir: Path) -> dict:
+    seconds_to_build = build(url, size, workdir)
+    print(f"{label}: built {size:,} certificates in {seconds_to_build:.0f} s", flush=True)
+    script = workdir / f"verify-{label}-{size}.lua"
+    script.write_text(
+        "local numbers = {" + ",".join(f'"{n}"' for n in sample_numbers(url)) + "}\n"
+        "math.randomseed(42)\n"
+        "request = function()\n"
+        "  return wrk.format('GET', '/api/v1/certificates/' .. numbers[math.random(#numbers)])\n"
+        "end\n"
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "IRIS_SECRET_KEY": "bench",
+        "IRIS_DATABASE_URL": url,
+        "IRIS_RATELIMIT_ENABLED": "false",
+        "IRIS_SIGNING_KEY_DIR": str(workdir / "keys"),
+        "IRIS_STORAGE_DIR": str(workdir / "files"),
+        "IRIS_DEBUG": "1",  # cookies without Secure: the benchmark speaks plain HTTP
+    }
+    config = workdir / "gunicorn-bench.conf.py"
+    config.write_text("")
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(config), "-w", "2", "-k", "sync",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, list[dict]] = {e: [] for e in ENDPOINTS}
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        planner, admin = login(base, PLANNER), login(base, ADMIN)
+        targets = {
+            "ping": (base + "/api/v1/ping", {}),
+            "search": (base + "/registry?q=lodz", {}),
+            "filter": (base + "/registry?status=suspended&country=PL&page=3", {}),
+            "queue": (base + "/audit/cases", {"cookie": planner}),
+            "dashboard": (base + "/oversight/", {"cookie": admin}),
+            "verify": (base + "/", {"script": script}),
+        }
+        for target, kw in targets.values():  # warm-up
+            wrk(target, 1, **kw)
+        for _ in range(args.rounds):
+            for name, (target, kw) in targets.items():
+                results[name].append(wrk(target, args.seconds, **kw))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    summary = {}
+    for name in ENDPOINTS:
+        runs = results[name]
+        ratios = [
+            r["rps"] / p["rps"] for r, p in zip(runs, results["ping"], strict=True) if p["rps"]
+        ]
+        summary[name] = {
+            "rps": statistics.median(r["rps"] for r in runs),
+            "p50": statistics.median(r["p50"] for r in runs),
+            "p99": statistics.median(r["p99"] for r in runs),
+            "ratio": statistics.median(ratios),
+        }
+        s = summary[name]
+        print(
+            f"{label:8} {size:>9,}  {name:9}  {s['rps']:7.0f} req/s  p50 {s['p50']:7.2f} ms"
+            f"  p99 {s['p99']:7.2f} ms  x ping {s['ratio']:.2f}",
+            flush=True,
+        )
+    summary["build_seconds"] = seconds_to_build  # type: ignore[assignment]
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--pg-url", default="", help="a PostgreSQL server URL (database postgres)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    results: dict[str, dict[int, dict]] = {}
+    for size in sizes:
+        if not args.skip_sqlite:
+            path = workdir / f"scale-{size}.db"
+            results.setdefault("sqlite", {})[size] = run(
+                "sqlite", f"sqlite:///{path}", size, args, workdir
+            )
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if args.pg_url:
+            import psycopg
+
+            server = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
+            name = f"iris_bench_scale_{size}"
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = server.rsplit("/", 1)[0] + "/" + name
+            try:
+                results.setdefault("postgres", {})[size] = run("postgres", url, size, args, workdir)
+            finally:
+                with psycopg.connect(server, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for label, by_size in results.items():
+        if len(by_size) < 2:
+            continue
+        small, large = min(by_size), max(by_size)
+        for name in ENDPOINTS[1:]:
+            a, b = by_size[small][name], by_size[large][name]
+            print(
+                f"{label}: {name:9} {large:,} vs {small:,}: {a['ratio'] / b['ratio']:.2f}x slower "
+                f"against ping, {a['rps'] / b['rps']:.2f}x by throughput (target <= 1.3)"
+            )
+
+
+if __name__ == "__main__":
+    main()
