@@ -34,7 +34,7 @@ RECOMMENDATION_LABELS = register_labels(
 FINDING_STATUS_LABELS = register_labels(
     FindingStatus,
     {
-        FindingStatus.OPEN: _l("Open"),
+        FindingStatus.OPEN: _l("Awaiting corrective action"),
         FindingStatus.PLAN_SUBMITTED: _l("Corrective action submitted"),
         FindingStatus.PLAN_ACCEPTED: _l("Corrective action plan accepted"),
         FindingStatus.VERIFIED_CLOSED: _l("Verified and closed"),

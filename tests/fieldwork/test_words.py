@@ -69,7 +69,7 @@ def test_case_pages_in_polish_show_grades_statuses_and_roles_in_words(client, wo
     w.lead.locale = "pl"
     db_session.flush()
     minor, submitted, major, open_, lead, initial = words(
-        app, "pl", "Minor", "Corrective action submitted", "Major", "Open", "Lead auditor",
+        app, "pl", "Minor", "Corrective action submitted", "Major", "Awaiting corrective action", "Lead auditor",
         "Initial audit",
     )  # fmt: skip
 
