@@ -5,9 +5,7 @@ certificate row written, or a certificate transition record appended by the work
 engine) and brings their :class:`~iris.registry.models.RegistryEntry` rows up to date on
 the same connection. So every status change — suspension, restoration, withdrawal, expiry,
 supersession, cancellation — is in the registry exactly when its transaction commits, and
-vanishes with it on rollback; no channel can show a change that did not happen. (Within
-the transaction, a status column changed directly, without a step, shows in the registry
-from the commit on, not from its flush.)
+vanishes with it on rollback; no channel can show a change that did not happen.
 
 Two paths, chosen per certificate from what the flush changed:
 
@@ -16,9 +14,8 @@ Two paths, chosen per certificate from what the flush changed:
   this transaction wrote it already), the status fields set from the certificate already in
   memory and the new records appended to its history, one UPDATE. No certificate, history,
   organisation or identifier query. This is what suspension, restoration, withdrawal,
-  expiry and surveillance pay. Status columns flushed without a record (an effect of the
-  step flushing before the step's record exists, or a direct change) wait for the flush
-  that carries the record, or are patched in ``before_commit``: one UPDATE per step.
+  expiry and surveillance pay. (An effect that flushes in the middle of a step makes it two
+  UPDATEs: the status first, then the history with the step's record.)
 * **A new certificate, or a change of what it certifies** (facts, number, credential,
   holder, company, dates of issue) — or an entry that does not exist yet — *rebuilds* the
   entry from the database (:func:`refresh_entries`), as :func:`rebuild_all` does.
@@ -99,14 +96,6 @@ def _after_flush(session: Session, _context: Any) -> None:
                 rebuild.add(obj.id)
             elif changed:
                 patch[obj.id] = obj
-    pending: set[int] = session.info.setdefault(_PENDING, set())
-    for cert_id in list(patch):
-        if cert_id not in records and cert_id not in rebuild:
-            # Status columns changed without a step's record in this flush: an effect of a
-            # step flushing before the step's record exists (the record's flush patches the
-            # entry once, with both), or a direct change (patched before the commit).
-            pending.add(cert_id)
-            del patch[cert_id]
     for cert_id in records:
         if cert_id not in rebuild and cert_id not in patch:
             cert = _loaded(session, Certificate, cert_id)
@@ -114,14 +103,8 @@ def _after_flush(session: Session, _context: Any) -> None:
                 rebuild.add(cert_id)
             else:
                 patch[cert_id] = cert
-    pending -= rebuild | set(patch)
-    if rebuild or patch:
-        _sync(session, rebuild, patch, records)
-
-
-def _sync(
-    session: Session, rebuild: set[int], patch: dict[int, Any], records: dict[int, list[Any]]
-) -> None:
+    if not (rebuild or patch):
+        return
     conn = session.connection()
     known = session.info.setdefault(_KNOWN, {})
     todo = {i: c for i, c in patch.items() if i not in rebuild}
@@ -130,26 +113,6 @@ def _sync(
         for cert_id in rebuild | missing:
             known.pop(cert_id, None)
         refresh_entries(conn, rebuild | missing)
-
-
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    """Patch the entries of certificates changed without a step's record (see above)."""
-    from iris.certificates.models import Certificate
-
-    session.flush()  # the commit's own flush comes after this hook: run it first
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    certs = {i: _loaded(session, Certificate, i) for i in pending}
-    patch = {i: c for i, c in certs.items() if c is not None}
-    rebuild = {i for i, c in certs.items() if c is None}
-    if patch or rebuild:
-        _sync(session, rebuild, patch, {})
-
-
-#: session.info key: certificates whose entry still needs their status columns
-_PENDING = "iris.registry.pending"
 
 
 #: session.info key: the entries this transaction has written, certificate id ->
@@ -162,13 +125,11 @@ def _forget_entries(session: Session, transaction: Any) -> None:
     # the whole transaction ended (commit or rollback): the next one reads the entries again
     if transaction.parent is None:
         session.info.pop(_KNOWN, None)
-        session.info.pop(_PENDING, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, _previous: Any) -> None:
-    # any rollback, a savepoint's too, may undo what was written: read them again (pending
-    # certificates stay pending: their patch is derived from the certificate as it is then)
+    # any rollback, a savepoint's too, may undo what was written: read them again
     session.info.pop(_KNOWN, None)
 
 
