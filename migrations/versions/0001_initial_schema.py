@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:33:47.887422
+Create Date: 2026-11-21 22:42:24.094542
 
 """
 from alembic import op
@@ -882,10 +882,12 @@ def upgrade():
     )
     with op.batch_alter_table('registry_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registry_entries_audit_company_id'), ['audit_company_id'], unique=False)
+        batch_op.create_index('ix_registry_entries_company_latest', ['audit_company_id', 'certificate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_last_change_id'), ['last_change_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_state'), ['state'], unique=False)
+        batch_op.create_index('ix_registry_entries_state_country_name', ['state', 'country', 'name'], unique=False)
 
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -928,10 +930,12 @@ def downgrade():
 
     op.drop_table('subscriptions')
     with op.batch_alter_table('registry_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_registry_entries_state_country_name')
         batch_op.drop_index(batch_op.f('ix_registry_entries_state'))
         batch_op.drop_index(batch_op.f('ix_registry_entries_name'))
         batch_op.drop_index(batch_op.f('ix_registry_entries_last_change_id'))
         batch_op.drop_index(batch_op.f('ix_registry_entries_country'))
+        batch_op.drop_index('ix_registry_entries_company_latest')
         batch_op.drop_index(batch_op.f('ix_registry_entries_audit_company_id'))
 
     op.drop_table('registry_entries')
