@@ -128,16 +128,22 @@ def _plain(value: Any) -> Any:
 
 
 def chain_head(session: Session, subject_type: str, subject_id: int) -> tuple[int, str] | None:
-    """(seq, hash) of the subject's last record, or None before its first."""
-    row = session.execute(
-        sa.select(TransitionRecord.seq, TransitionRecord.hash)
-        .where(
-            TransitionRecord.subject_type == subject_type,
-            TransitionRecord.subject_id == subject_id,
-        )
-        .order_by(TransitionRecord.seq.desc())
-        .limit(1)
-    ).first()
+    """(seq, hash) of the subject's last record, or None before its first.
+
+    Read without an autoflush: the subject's pending state change would otherwise be
+    flushed here, apart from its record, and flush listeners (the registry's) would run
+    twice per step. Records are flushed as they are added (``fire`` flushes each one).
+    """
+    with session.no_autoflush:
+        row = session.execute(
+            sa.select(TransitionRecord.seq, TransitionRecord.hash)
+            .where(
+                TransitionRecord.subject_type == subject_type,
+                TransitionRecord.subject_id == subject_id,
+            )
+            .order_by(TransitionRecord.seq.desc())
+            .limit(1)
+        ).first()
     return None if row is None else (int(row.seq), str(row.hash))
 
 
