@@ -37,6 +37,9 @@ def scaled(request, app, tmp_path):  # type: ignore[no-untyped-def]
     must not wait for other tests' background writers); on PostgreSQL the run's database,
     emptied afterwards (``committing_db``).
     """
+    from iris.extensions import limiter
+
+    limits_were_on = limiter.enabled  # create_app() sets the shared limiter's switch
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app = create_app(
             {
@@ -63,6 +66,7 @@ def scaled(request, app, tmp_path):  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.output
     assert f"Added {N:,} certificates" in result.output
     yield app
+    limiter.enabled = limits_were_on
     if context is not None:
         db.session.remove()
         db.engine.dispose()

@@ -45,6 +45,9 @@ PAGES = (
 @pytest.fixture(scope="module")
 def counts(tmp_path_factory):  # type: ignore[no-untyped-def]
     """{(url, who): [statements at the small size, at the large size]}."""
+    from iris.extensions import limiter
+
+    limits_were_on = limiter.enabled  # create_app() sets the shared limiter's switch
     tmp = tmp_path_factory.mktemp("budgets")
     app = create_app(
         {
@@ -88,7 +91,8 @@ def counts(tmp_path_factory):  # type: ignore[no-untyped-def]
         db.engine.dispose()
     assert entries == [25, 175]  # the second measurement saw seven times the rows
     out[("app", None)] = app  # type: ignore[assignment]
-    return out
+    yield out
+    limiter.enabled = limits_were_on
 
 
 def _statements(app, url: str, who: str | None) -> int:  # type: ignore[no-untyped-def]
@@ -126,7 +130,7 @@ def test_long_lists_are_paginated(counts):  # type: ignore[no-untyped-def]
         browser = Browser(raw)
         browser.post("/login", {"email": "scale-reviewer-001@example.com", "password": PASSWORD})
         first = browser.get("/applications/").get_data(as_text=True)
-        assert first.count('>Open</a>') == 25
+        assert first.count(">Open</a>") == 25
         assert 'href="/applications/?page=2"' in first and 'aria-current="page">1<' in first
         second = browser.get("/applications/?page=2").get_data(as_text=True)
         assert 'aria-current="page">2<' in second
