@@ -102,6 +102,9 @@ def db_session(app):  # type: ignore[no-untyped-def]
 def _fresh_rate_limits(app):  # type: ignore[no-untyped-def]
     from iris.extensions import limiter
 
+    # the limiter is one object shared by every app: a test that builds a second app with
+    # limits off (scale, query budgets) must not leave them off for the tests after it
+    limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
     limiter.reset()
 
 
