@@ -25,9 +25,6 @@ import argparse
 import json
 import os
 import random
-import re
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -38,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from served import gunicorn, verify_script, wrk  # noqa: E402
 
 from iris.certificates.numbering import format_number  # noqa: E402
 
@@ -144,78 +143,24 @@ def load_pg(url: str, nums: list[str]) -> None:
         cur.execute("ANALYZE registry_entries")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, float]:
-    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    assert p99 is not None, out
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    if "Non-2xx" in out:
-        raise SystemExit("errors answered:\n" + out)
-    return rps, float(p99.group(1)) * scale
-
-
 def run(
     label: str, url: str, size: int, args: argparse.Namespace, workdir: Path
 ) -> dict[str, float]:
     nums = numbers(size)
     sample = random.Random(1).sample(nums, min(args.sample, size))
-    script = workdir / f"verify-{label}-{size}.lua"
-    script.write_text(
-        "local numbers = {" + ",".join(f'"{n}"' for n in sample) + "}\n"
-        "math.randomseed(42)\n"
-        "request = function()\n"
-        "  return wrk.format('GET', '/api/v1/certificates/' .. numbers[math.random(#numbers)])\n"
-        "end\n"
-    )
-    port = free_port()
-    env = {
-        **os.environ,
-        "IRIS_SECRET_KEY": "bench",
-        "IRIS_DATABASE_URL": url,
-        "IRIS_RATELIMIT_ENABLED": "false",
-        "IRIS_SIGNING_KEY_DIR": str(workdir / "keys"),
-    }
-    # An empty config file: the project's gunicorn.conf.py (access log, worker count) is
-    # for production; the benchmark sets what it measures on the command line.
-    config = workdir / "gunicorn-bench.conf.py"
-    config.write_text("")
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(config), "-w", "2", "-k", "sync",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    script = verify_script(workdir / f"verify-{label}-{size}.lua", sample)
+    with gunicorn(url, workdir) as base:
         wrk(base + "/api/v1/ping", 2)
-        wrk(base + "/", 2, script)
+        wrk(base + "/", 2, script=script)
         ping, verify = [], []
         for _ in range(args.rounds):
             ping.append(wrk(base + "/api/v1/ping", args.seconds))
-            verify.append(wrk(base + "/", args.seconds, script))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+            verify.append(wrk(base + "/", args.seconds, script=script))
     result = {
-        "ping_rps": statistics.median(r for r, _ in ping),
-        "ping_p99_ms": statistics.median(p for _, p in ping),
-        "verify_rps": statistics.median(r for r, _ in verify),
-        "verify_p99_ms": statistics.median(p for _, p in verify),
+        "ping_rps": statistics.median(r["rps"] for r in ping),
+        "ping_p99_ms": statistics.median(r["p99"] for r in ping),
+        "verify_rps": statistics.median(r["rps"] for r in verify),
+        "verify_p99_ms": statistics.median(r["p99"] for r in verify),
     }
     result["ratio"] = result["verify_rps"] / result["ping_rps"]
     print(

@@ -32,8 +32,6 @@ import http.cookiejar
 import os
 import random
 import re
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -45,48 +43,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from served import gunicorn, verify_script, wrk  # noqa: E402  (bench/ is the script directory)
+
 PASSWORD = "demo-password-1"  # noqa: S105 (the local demo's, printed by iris demo)
 PLANNER = "scale-001-planner@example.com"
 ADMIN = "admin@iris-demo.org"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wrk(url: str, seconds: int, *, script: Path | None = None, cookie: str = "") -> dict:
-    drain(url)
-    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "--timeout", "30s"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
-    if "Non-2xx" in out:
-        raise SystemExit(f"errors answered by {url}:\n{out}")
-
-    def latency(pct: str) -> float:
-        m = re.search(rf"{pct}%\s+([\d.]+)(us|ms|s)\b", out)
-        assert m is not None, out
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
-
-
-def drain(url: str) -> None:
-    """Wait until the previous run's queued requests are served (a slow page leaves up to
-    16 behind): ping must answer within 50 ms three times in a row."""
-    base = url.split("/", 3)
-    ping = f"{base[0]}//{base[2]}/api/v1/ping"
-    fast = 0
-    deadline = time.monotonic() + 120
-    while fast < 3 and time.monotonic() < deadline:
-        started = time.perf_counter()
-        urllib.request.urlopen(ping, timeout=60).read()
-        fast = fast + 1 if time.perf_counter() - started < 0.05 else 0
 
 
 def login(base: str, email: str) -> str:
@@ -151,40 +112,10 @@ ENDPOINTS = ("ping", "search", "filter", "queue", "dashboard", "verify")
 def run(label: str, url: str, size: int, args: argparse.Namespace, workdir: Path) -> dict:
     seconds_to_build = build(url, size, workdir)
     print(f"{label}: built {size:,} certificates in {seconds_to_build:.0f} s", flush=True)
-    script = workdir / f"verify-{label}-{size}.lua"
-    script.write_text(
-        "local numbers = {" + ",".join(f'"{n}"' for n in sample_numbers(url)) + "}\n"
-        "math.randomseed(42)\n"
-        "request = function()\n"
-        "  return wrk.format('GET', '/api/v1/certificates/' .. numbers[math.random(#numbers)])\n"
-        "end\n"
-    )
-    port = free_port()
-    env = {
-        **os.environ,
-        "IRIS_SECRET_KEY": "bench",
-        "IRIS_DATABASE_URL": url,
-        "IRIS_RATELIMIT_ENABLED": "false",
-        "IRIS_SIGNING_KEY_DIR": str(workdir / "keys"),
-        "IRIS_STORAGE_DIR": str(workdir / "files"),
-        "IRIS_DEBUG": "1",  # cookies without Secure: the benchmark speaks plain HTTP
-    }
-    config = workdir / "gunicorn-bench.conf.py"
-    config.write_text("")
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(config), "-w", "2", "-k", "sync",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    script = verify_script(workdir / f"verify-{label}-{size}.lua", sample_numbers(url))
     results: dict[str, list[dict]] = {e: [] for e in ENDPOINTS}
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    files = {"IRIS_STORAGE_DIR": str(workdir / "files"), "IRIS_DEBUG": "1"}  # plain HTTP
+    with gunicorn(url, workdir, files) as base:
         planner, admin = login(base, PLANNER), login(base, ADMIN)
         targets = {
             "ping": (base + "/api/v1/ping", {}),
@@ -199,9 +130,6 @@ def run(label: str, url: str, size: int, args: argparse.Namespace, workdir: Path
         for _ in range(args.rounds):
             for name, (target, kw) in targets.items():
                 results[name].append(wrk(target, args.seconds, **kw))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
     summary = {}
     for name in ENDPOINTS:
         runs = results[name]
