@@ -25,7 +25,6 @@ sequences continue from what is there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import random
@@ -39,7 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from iris.core.db import db, new_public_id
-from iris.core.history import canonical_json
+from iris.core.history import record_hash
 
 #: chunk of agencies generated and written together (bounded memory)
 CHUNK = 2000
@@ -184,25 +183,6 @@ def _j(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def _seal(prev: str | None, rec: _Record) -> str:
-    """:func:`iris.core.history.record_hash` of ``rec``, with its time already in ISO form
-    (the same text; the test checks every chain with ``verify_chains``)."""
-    content = {
-        "subject_type": rec.subject_type,
-        "subject_id": rec.subject_id,
-        "seq": rec.seq,
-        "trigger": rec.trigger,
-        "from": rec.from_state,
-        "to": rec.to_state,
-        "actor_id": rec.actor_id,
-        "actor_role": rec.actor_role,
-        "at": _j(rec.at),
-        "reason": rec.reason,
-        "payload": rec.payload,
-    }
-    return hashlib.sha256(((prev or "") + canonical_json(content)).encode("utf-8")).hexdigest()
 
 
 def _pick(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
@@ -354,7 +334,7 @@ class Generator:
             rec.reason = reason
             rec.payload = {k: _j(v) for k, v in payload.items()} if payload else {}
             rec.prev_hash = prev
-            rec.hash = _seal(prev, rec)
+            rec.hash = record_hash(prev, rec)
             prev = rec.hash
             out.append(rec)
             self.rows.add("transition_records", rec.as_row())
@@ -939,7 +919,7 @@ class Generator:
         rec.at, rec.reason = at, "Recertification granted."
         rec.payload = {"superseded_by": new_number}
         rec.prev_hash = prev.hash
-        rec.hash = _seal(prev.hash, rec)
+        rec.hash = record_hash(prev.hash, rec)
         old["records"].append(rec)
         self.rows.add("transition_records", rec.as_row())
         cert.state, cert.status_changed_at, cert.updated_at = "superseded", at, at
