@@ -612,6 +612,22 @@ def subject_class(name: str) -> type[WorkflowSubject] | None:
     return SUBJECTS.get(name)
 
 
+def visible_subject(subject_type: str, public_id: str, user: Any) -> Any | None:
+    """The subject ``subject_type``/``public_id`` if ``user`` may see it, else None.
+
+    None alike for an unknown kind, an unknown id and another organisation's subject, so
+    callers answer 404 to all three and never confirm that someone else's subject exists.
+    """
+    load_all()
+    cls: Any = subject_class(subject_type)
+    if cls is None:
+        return None
+    subject = db.session.scalar(sa.select(cls).where(cls.public_id == public_id))
+    if subject is None or not subject.can_view(user):
+        return None
+    return subject
+
+
 # --------------------------------------------------------------------------- timers
 
 

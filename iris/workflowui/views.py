@@ -68,13 +68,9 @@ def subject_url(subject: Any) -> str:
 
 
 def _load(subject_type: str, public_id: str) -> Any:
-    workflow.load_all()
-    cls: Any = workflow.subject_class(subject_type)
-    if cls is None:
-        abort(404)
-    subject = db.session.scalar(db.select(cls).where(cls.public_id == public_id))
-    if subject is None or not subject.can_view(current_user):
-        abort(404)  # another agency's application is not even acknowledged to exist
+    subject = workflow.visible_subject(subject_type, public_id, current_user)
+    if subject is None:
+        abort(404)  # unknown, or another organisation's: not acknowledged to exist
     return subject
 
 
