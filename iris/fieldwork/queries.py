@@ -374,6 +374,14 @@ class Page:
     pages: int
     total: int
 
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
 
 def _queue_filter(user: Any) -> Any:
     company_ids = [

@@ -42,6 +42,21 @@ def test_users_list_is_paginated_and_searchable(client, make, admin, app):
     assert f"Showing {per_page + 1}–{total}" in text_of(client.get("/admin/users?page=99"))
 
 
+def test_a_long_list_links_a_window_of_pages_and_keeps_the_search(client, make, admin, app):
+    size, app.config["IRIS_PAGE_SIZE"] = app.config["IRIS_PAGE_SIZE"], 2
+    try:
+        for n in range(40):
+            make.user(name=f"Worker {n:02d}", email=f"worker{n:02d}@agency.test")
+        html = client.get("/admin/users?q=worker&page=10").get_data(as_text=True)
+    finally:
+        app.config["IRIS_PAGE_SIZE"] = size
+    pages = sorted({int(n) for n in re.findall(r"(?:\?|&amp;)page=(\d+)", html)})
+    # first, last, two either side of 10, and previous/next: not all 20 pages
+    assert pages == [1, 8, 9, 10, 11, 12, 20]
+    assert html.count("…") == 2
+    assert all("q=worker" in link for link in re.findall(r'href="([^"]*page=[^"]*)"', html))
+
+
 def test_search_treats_percent_and_underscore_literally(client, make, admin):
     make.user(name="Anna Kowalska", email="anna@agency.test")
     assert "Nothing found." in text_of(client.get("/admin/users?q=%25"))

@@ -84,3 +84,20 @@ def test_case_page_queries_do_not_grow_with_findings_and_ratings(client, world, 
         page = client.get(case_url(w.case))
     assert page.status_code == 200 and "s14" in page.get_data(as_text=True)
     assert len(many) <= len(few) + 1, (len(few), len(many), many[len(few) :])
+
+
+def test_a_long_queue_links_a_window_of_pages(client, world, make, db_session, app):  # type: ignore[no-untyped-def]
+    import re
+
+    w = world
+    add_cases(w, db_session, make, 12)
+    as_user(client, w.lead)
+    size, app.config["IRIS_PAGE_SIZE"] = app.config["IRIS_PAGE_SIZE"], 1
+    try:
+        html = client.get("/audit/cases?page=6").get_data(as_text=True)
+    finally:
+        app.config["IRIS_PAGE_SIZE"] = size
+    pages = sorted({int(n) for n in re.findall(r"[?&;]page=(\d+)", html)})
+    last = max(pages)
+    assert last >= 12 and pages == [1, 4, 5, 6, 7, 8, last]  # not one link per case
+    assert 'aria-current="page">6<' in html
