@@ -12,6 +12,10 @@ PostgreSQL (a temporary database, dropped afterwards).
 record, and every listener the app registers on a flush, such as the registry's rebuild of
 the certificate's public entry); "engine, no registry sync" = the same with that listener
 removed, to show the engine's own cost.
+
+``--profile`` measures nothing: it fires a few steps each way, prints the statements one
+step sends to the database (through the engine and bare, as seen by a
+``before_cursor_execute`` listener) and a cProfile of a batch of steps through the engine.
 """
 
 from __future__ import annotations
@@ -197,6 +201,55 @@ def measure(url: str, n: int, rounds: int, label: str) -> dict[str, float]:
     return med
 
 
+def profile(url: str, n: int, label: str) -> None:
+    """The statements of one step each way, and where the engine's time goes (cProfile)."""
+    import cProfile
+    import pstats
+
+    from iris.core.db import db
+
+    def statements(run: Any) -> list[str]:
+        seen: list[str] = []
+
+        def before(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+            seen.append(" ".join(statement.split()))
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            run()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+        return [s for s in seen if s != "BEGIN"]  # SQLite's explicit BEGIN (psycopg's is unseen)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(url, tmp)
+        with app.app_context():
+            db.create_all()
+            ids, decider = setup(n + 4)
+            through_engine(ids[:2], decider, "suspend")  # warm: statements compiled, caches
+            bare(ids[2:4], decider, "suspend")
+            # the engine side loads its user and subjects first, untimed and uncounted
+            engine = statements(lambda: through_engine(ids[4:5], decider, "suspend"))
+            skip = len(statements(lambda: through_engine([], decider, "suspend")))
+            engine = engine[skip:]
+            plain = statements(lambda: bare(ids[4:5], decider, "restore"))
+            print(f"\n{label}: statements per step (one transaction; BEGIN and COMMIT not shown)")
+            print(f"  engine: {len(engine)}")
+            for s in engine:
+                print(f"    {s[:110]}")
+            print(f"  bare: {len(plain)}")
+            for s in plain:
+                print(f"    {s[:110]}")
+            prof = cProfile.Profile()
+            prof.enable()
+            through_engine(ids[5:], decider, "suspend")
+            prof.disable()
+            print(f"\n{label}: cProfile of {n - 1} steps through the engine (cumulative, top 40)")
+            pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
+            db.session.remove()
+            db.drop_all()
+
+
 def _registry_listener() -> Any:
     try:
         from iris.registry import sync
@@ -210,10 +263,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pg", default="", help="a PostgreSQL server URL (optional)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="no timing: print the statements of one step and a cProfile of the engine",
+    )
     args = parser.parse_args()
+    run = (
+        (lambda url, label: profile(url, args.n, label))
+        if args.profile
+        else (lambda url, label: measure(url, args.n, args.rounds, label))
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
-        measure(f"sqlite:///{tmp}/bench.db", args.n, args.rounds, "SQLite (file, WAL)")
+        run(f"sqlite:///{tmp}/bench.db", "SQLite (file, WAL)")
     if args.pg:
         base = sa.make_url(args.pg)
         name = f"iris_bench_{uuid.uuid4().hex[:8]}"
@@ -222,7 +285,7 @@ def main() -> None:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
             url = base.set(database=name).render_as_string(hide_password=False)
-            measure(url, args.n, args.rounds, "PostgreSQL")
+            run(url, "PostgreSQL")
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
