@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Protocol
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine
 
@@ -142,6 +142,14 @@ class WorkflowSubject:
     id: Any
     state: Any
     version: Any
+
+    #: The head of the subject's history chain: ``seq`` and ``hash`` of its last transition
+    #: record, written by :func:`fire` in the same UPDATE as the state. The row lock and the
+    #: version counter that protect the state protect these too, so the next step chains to
+    #: them without reading the records. Empty on rows whose records were written otherwise
+    #: (bulk loaders, rows older than these columns): the head is then read from the records.
+    history_seq: Mapped[int | None] = mapped_column(default=None)
+    history_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -397,23 +405,46 @@ def load_all() -> dict[str, Binding]:
 
 
 def _lock(session: Session, subject: Any) -> None:
-    """Lock the subject's row for this transaction and reload it (PostgreSQL).
+    """Lock the subject's row for this transaction; make sure the object is current.
 
     Pending changes of the caller are flushed first (the version counter checks them), so
-    the reload never discards them. SQLite has no row locks: the version counter alone
-    makes the second of two racing writers fail.
+    a reload never discards them. SQLite has no row locks: the version counter alone makes
+    the second of two racing writers fail.
+
+    On PostgreSQL: a subject whose columns are loaded is locked with ``SELECT version ...
+    FOR UPDATE``; the same version as in memory means nobody changed the row since it was
+    loaded (every write of a subject bumps it: ``version_id_col``), so nothing needs
+    reloading; another version (someone committed meanwhile, perhaps while we waited for
+    the lock) reloads the row, already locked. An expired subject (after a commit) is
+    locked and reloaded in one ``SELECT ... FOR UPDATE`` with ``populate_existing``.
     """
     if subject in session.dirty:
         _flush(session)
     if session.get_bind().dialect.name != "postgresql":
         return
     cls = type(subject)
-    session.execute(
-        sa.select(cls)
-        .where(cls.id == subject.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    state = sa.inspect(subject)
+    if "version" in state.dict and not state.expired_attributes:
+        locked = session.connection().execute(_version_lock(cls), {"id": subject.id}).scalar()
+        if locked == subject.version:
+            return
+        reload = sa.select(cls).where(cls.id == subject.id)
+    else:
+        reload = sa.select(cls).where(cls.id == subject.id).with_for_update()
+    session.execute(reload.execution_options(populate_existing=True)).all()
+
+
+#: subject class -> ``SELECT version FROM <its table> WHERE id = :id FOR UPDATE``
+_VERSION_LOCKS: dict[type, Any] = {}
+
+
+def _version_lock(cls: Any) -> Any:
+    found = _VERSION_LOCKS.get(cls)
+    if found is None:
+        found = _VERSION_LOCKS[cls] = (
+            sa.select(cls.version).where(cls.id == sa.bindparam("id")).with_for_update()
+        )
+    return found
 
 
 @contextmanager
@@ -522,7 +553,7 @@ def fire(
             raise TransitionNotAllowed(*firing.failures)
 
         # 4. the record, chained to the subject's previous one, in the same transaction
-        head = None if is_new else chain_head(session, lc.name, subject.id)
+        head = None if is_new else _head(session, lc.name, subject)
         if reason_code:
             firing.payload.setdefault("reason_code", reason_code)
         record = TransitionRecord(
@@ -540,9 +571,17 @@ def fire(
         )
         record.seal(None if head is None else head[1])
         session.add(record)
+        subject.history_seq, subject.history_hash = record.seq, record.hash
         # 5. flush (the version counter checks nobody changed the row meanwhile); no commit
         session.flush()
     return record
+
+
+def _head(session: Session, name: str, subject: Any) -> tuple[int, str] | None:
+    """(seq, hash) of the subject's last record: from its row, else from the records."""
+    if subject.history_seq is not None and subject.history_hash is not None:
+        return int(subject.history_seq), str(subject.history_hash)
+    return chain_head(session, name, subject.id)
 
 
 class _Run:
@@ -673,7 +712,9 @@ def tick(now: datetime | None = None, *, session: Session | None = None) -> Tick
 
 
 def state_mismatches(session: Session | None = None) -> list[str]:
-    """Subjects whose state is not where their history ends: changed behind the engine."""
+    """Subjects whose row disagrees with their history: a state changed behind the engine,
+    or a chain whose last record is not the one the row names as its head (a last record
+    removed, added or rewritten and resealed outside the engine)."""
     session = session if session is not None else db.session()
     out: list[str] = []
     for name, cls in sorted(SUBJECTS.items()):
@@ -687,7 +728,12 @@ def state_mismatches(session: Session | None = None) -> list[str]:
             .subquery()
         )
         ends = (
-            sa.select(TransitionRecord.subject_id, TransitionRecord.to_state)
+            sa.select(
+                TransitionRecord.subject_id,
+                TransitionRecord.to_state,
+                TransitionRecord.seq,
+                TransitionRecord.hash,
+            )
             .join(
                 last,
                 sa.and_(
@@ -699,17 +745,36 @@ def state_mismatches(session: Session | None = None) -> list[str]:
             .subquery()
         )
         model: Any = cls
+        head_differs = sa.and_(
+            model.history_seq.is_not(None),
+            sa.or_(
+                ends.c.seq.is_(None),
+                ends.c.seq != model.history_seq,
+                ends.c.hash != model.history_hash,
+            ),
+        )
         rows = session.execute(
-            sa.select(model.id, model.state, ends.c.to_state)
+            sa.select(model.id, model.state, ends.c.to_state, ends.c.seq, model.history_seq)
             .outerjoin(ends, ends.c.subject_id == model.id)
-            .where(sa.or_(ends.c.to_state.is_(None), ends.c.to_state != model.state))
+            .where(sa.or_(ends.c.to_state.is_(None), ends.c.to_state != model.state, head_differs))
             .order_by(model.id)
         )
-        for subject_id, state, to_state in rows:
+        for subject_id, state, to_state, seq, head in rows:
             if to_state is None:
                 out.append(f"{name} #{subject_id}: in state {state} with no history")
-            else:
+            elif to_state != state:
                 out.append(
                     f"{name} #{subject_id}: in state {state}, its history ends in {to_state}"
+                )
+            elif seq != head:
+                out.append(
+                    f"{name} #{subject_id}: its history ends with record {seq}, but its row "
+                    f"names record {head} as its last (records removed or added outside the "
+                    "workflow)"
+                )
+            else:
+                out.append(
+                    f"{name} #{subject_id}: its last record (record {seq}) is not the one its "
+                    "row names (the record was rewritten)"
                 )
     return out

@@ -38,6 +38,7 @@ surveillance_due            Certificate: sent by :func:`on_tick` ahead of the du
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -272,54 +273,134 @@ def public_data(subject: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- recipients
 
 
-def _members(org_id: int | None, role: Role) -> list[Recipient]:
+#: (audiences, webhook) -> the one statement that finds everyone an event reaches
+_LOOKUPS: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+def _lookup_statement(spec: EventSpec) -> Any:
+    """Who hears of ``spec``'s events, in one statement (built once per kind of event).
+
+    A UNION ALL of one branch per audience that is looked up (the agency's administrators,
+    the company's planners, the certificate's subscribers) and, for an event that goes out
+    by webhook, the active endpoints; rows ``(part, ord, email, locale, name, ref)``. It runs
+    inside every step that notifies, so it is one round trip, not one per audience.
+    """
+    key = (spec.audience, spec.webhook)
+    found = _LOOKUPS.get(key)
+    if found is not None:
+        return found
     from iris.accounts.models import Membership, User
 
-    if org_id is None:
-        return []
-    # plain columns, not entities: this runs inside every step that notifies
-    rows = db.session.execute(
-        sa.select(User.email, User.locale, User.name)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == org_id,
-            Membership.role == role,
-            User.is_active.is_(True),
+    def members(part: int, org: str, role: Role) -> Any:
+        return (
+            sa.select(
+                sa.literal_column(str(part)).label("part"),
+                User.id.label("ord"),
+                User.email.label("email"),
+                User.locale.label("locale"),
+                User.name.label("name"),
+                sa.cast(sa.null(), sa.Text).label("ref"),
+            )
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == sa.bindparam(org, type_=sa.Integer),
+                Membership.role == role,
+                User.is_active.is_(True),
+            )
         )
-        .order_by(User.id)
-    )
-    return [Recipient(email, locale or "en", name) for email, locale, name in rows]
 
-
-def recipients(spec: EventSpec, subject: Any) -> list[Recipient]:
-    found: list[Recipient] = []
-    for audience in spec.audience:
+    branches = []
+    for part, audience in enumerate(spec.audience):
         if audience == AGENCY:
-            found += _members(_agency_id(subject), Role.AGENCY_ADMIN)
-        elif audience == TEAM:
+            branches.append(members(part, "agency_id", Role.AGENCY_ADMIN))
+        elif audience == PLANNERS:
+            branches.append(members(part, "company_id", Role.PLANNER))
+        elif audience == SUBSCRIBERS:
+            branches.append(
+                sa.select(
+                    sa.literal_column(str(part)),
+                    Subscription.id,
+                    Subscription.email,
+                    Subscription.locale,
+                    sa.literal_column("''"),
+                    sa.cast(Subscription.public_id, sa.Text),
+                ).where(
+                    Subscription.certificate_id == sa.bindparam("certificate_id", type_=sa.Integer),
+                    Subscription.confirmed_at.is_not(None),
+                    Subscription.unsubscribed_at.is_(None),
+                )
+            )
+    if spec.webhook:
+        branches.append(
+            sa.select(
+                sa.literal_column(str(_WEBHOOKS)),
+                WebhookEndpoint.id,
+                sa.cast(sa.null(), sa.String),
+                sa.cast(sa.null(), sa.String),
+                sa.cast(sa.null(), sa.String),
+                sa.cast(WebhookEndpoint.events, sa.Text),
+            ).where(WebhookEndpoint.is_active.is_(True))
+        )
+    if not branches:
+        statement = None
+    else:
+        statement = sa.union_all(*branches).order_by(
+            sa.literal_column("part"), sa.literal_column("ord")
+        )
+    _LOOKUPS[key] = statement
+    return statement
+
+
+#: the ``part`` of the webhook endpoints' rows in a lookup (after every audience's)
+_WEBHOOKS = 99
+
+
+@dataclass
+class _Found:
+    recipients: list[Recipient]
+    #: ids of the active endpoints that want the event (webhook events only)
+    endpoints: list[int]
+
+
+def _find(event: str, spec: EventSpec, subject: Any) -> _Found:
+    statement = _lookup_statement(spec)
+    rows: dict[int, list[Any]] = {}
+    if statement is not None:
+        cert = _certificate(subject)
+        params = {
+            "agency_id": _agency_id(subject),
+            "company_id": getattr(subject, "audit_company_id", None),
+            "certificate_id": cert.id if cert is not None else None,
+        }
+        for row in db.session.connection().execute(statement, params):
+            rows.setdefault(row[0], []).append(row)
+    found: list[Recipient] = []
+    for part, audience in enumerate(spec.audience):
+        if audience == TEAM:
             case = _case(subject)
             for member in getattr(case, "team", None) or []:
                 user = member.user
                 if user.is_active:
                     found.append(Recipient(user.email, user.locale or "en", user.name))
-        elif audience == PLANNERS:
-            case_or_cert = subject
-            found += _members(getattr(case_or_cert, "audit_company_id", None), Role.PLANNER)
-        elif audience == SUBSCRIBERS and _certificate(subject) is not None:
-            subs = db.session.execute(
-                sa.select(Subscription.email, Subscription.locale, Subscription.public_id)
-                .where(
-                    Subscription.certificate_id == subject.id,
-                    Subscription.confirmed_at.is_not(None),
-                    Subscription.unsubscribed_at.is_(None),
-                )
-                .order_by(Subscription.id)
-            )
-            found += [Recipient(email, locale, "", sub) for email, locale, sub in subs]
+        elif audience == SUBSCRIBERS:
+            found += [Recipient(r.email, r.locale, "", r.ref) for r in rows.get(part, ())]
+        else:
+            found += [Recipient(r.email, r.locale or "en", r.name) for r in rows.get(part, ())]
     unique: dict[str, Recipient] = {}
     for r in found:
         unique.setdefault(r.email.lower(), r)
-    return list(unique.values())
+    endpoints = []
+    for r in rows.get(_WEBHOOKS, ()):
+        wanted = json.loads(r.ref) if r.ref else []
+        if not wanted or event in wanted:
+            endpoints.append(int(r.ord))
+    return _Found(list(unique.values()), endpoints)
+
+
+def recipients(spec: EventSpec, subject: Any) -> list[Recipient]:
+    """The people told of an event of ``spec`` about ``subject``, each address once."""
+    with db.session.no_autoflush:
+        return _find("", spec, subject).recipients
 
 
 def _key(*parts: Any) -> str:
@@ -352,7 +433,8 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
     occurrence_key = key if key is not None else occurrence(subject)
     mails = []
     with db.session.no_autoflush:  # the step's own flush comes after: no extra one here
-        found = recipients(spec, subject)
+        lookup = _find(event, spec, subject)
+        found = lookup.recipients
         # the facts (a query, links) only when someone is told
         context = (facts(subject) | ctx) if found else {}
     for r in found:
@@ -368,7 +450,7 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
                 **(context | extra),
             )
         )
-    hooks = queue_webhooks(event, subject, occurrence_key) if spec.webhook else []
+    hooks = queue_webhooks(event, subject, occurrence_key, lookup.endpoints) if spec.webhook else []
     return Notified(mails, hooks)
 
 
@@ -387,17 +469,22 @@ def notify_information_request(case: Any, message: Any) -> Notified:
     )
 
 
-def queue_webhooks(event: str, subject: Any, occurrence_key: str) -> list[WebhookDelivery]:
-    with db.session.no_autoflush:
-        endpoints = db.session.scalars(
-            sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
-        ).all()
-    wanted = [e for e in endpoints if e.wants(event)]
-    data = public_data(subject) if wanted else {}
+def queue_webhooks(
+    event: str, subject: Any, occurrence_key: str, endpoint_ids: list[int] | None = None
+) -> list[WebhookDelivery]:
+    """Queue a delivery of ``event`` to every active endpoint that wants it (or to the
+    ``endpoint_ids`` already found so, by :func:`notify`'s lookup); once per occurrence."""
+    if endpoint_ids is None:
+        with db.session.no_autoflush:
+            endpoints = db.session.scalars(
+                sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
+            ).all()
+        endpoint_ids = [e.id for e in endpoints if e.wants(event)]
+    data = public_data(subject) if endpoint_ids else {}
     subject_ref = f"{subject.__tablename__}:{subject.id}"
     queued = []
-    for endpoint in wanted:
-        key = _key("webhook", event, subject_ref, occurrence_key, endpoint.id)
+    for endpoint_id in endpoint_ids:
+        key = _key("webhook", event, subject_ref, occurrence_key, endpoint_id)
         existing = db.session.scalar(
             sa.select(WebhookDelivery).where(WebhookDelivery.idempotency_key == key)
         )
@@ -407,7 +494,7 @@ def queue_webhooks(event: str, subject: Any, occurrence_key: str) -> list[Webhoo
         public_id = new_public_id()
         row = WebhookDelivery(
             public_id=public_id,
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             event=event,
             body=payload_body(public_id, event, data),
             idempotency_key=key,

@@ -70,6 +70,8 @@ PATCHED = frozenset(
         "withdrawn_at",
         "version",
         "updated_at",
+        "history_seq",  # the engine's chain head, written with every step
+        "history_hash",
         "pdf_sha256",
         "language",
     }
@@ -134,12 +136,24 @@ def _forget_rolled_back(session: Session, _previous: Any) -> None:
 
 
 def _changed_columns(obj: Any) -> set[str]:
+    """The columns of ``obj`` whose value this flush changes.
+
+    Only the attributes set since the last flush are looked at (the session keeps their
+    previous values in ``committed_state``), not every column of the row.
+    """
     state = sa.inspect(obj)
+    columns = _COLUMNS.get(state.mapper)
+    if columns is None:
+        columns = _COLUMNS[state.mapper] = frozenset(a.key for a in state.mapper.column_attrs)
     return {
-        attr.key
-        for attr in state.mapper.column_attrs
-        if state.attrs[attr.key].history.has_changes()
+        key
+        for key in state.committed_state
+        if key in columns and state.attrs[key].history.has_changes()
     }
+
+
+#: mapper -> the keys of its column attributes
+_COLUMNS: dict[Any, frozenset[str]] = {}
 
 
 def _loaded(session: Session, cls: type, ident: int) -> Any:

@@ -105,3 +105,70 @@ def test_racing_deciders_on_sqlite_also_leave_one_winner(app, committing_db):
     case_id, deciders = _setup(app)
     outcomes = _race(app, case_id, deciders[:4])
     _check(outcomes, case_id)
+
+
+def _in_another_request(app, fn) -> dict:
+    """Run ``fn`` in its own app context (its own session and transaction) and commit."""
+    out: dict = {}
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                out["value"] = fn(db.session)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported by the caller
+                db.session.rollback()
+                out["error"] = exc
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    return out
+
+
+def test_a_step_on_a_subject_loaded_before_someone_elses_step_sees_it(app, committing_db):
+    """A page loaded the certificate; someone suspends it meanwhile; the first person's
+    withdrawal then acts on the suspended certificate (PostgreSQL: the lock finds a newer
+    version and reloads the row, chain head included) or is refused as a conflict (SQLite:
+    the version counter), never written on top of the suspension."""
+    from iris.accounts.models import User
+    from iris.certificates.models import Certificate
+    from workflows.certificate import CertificateState
+
+    make = Factories(db.session)
+    world = World(make, db.session)
+    cert_id = world.certificate(CertificateState.ACTIVE).id
+    other_id = make.user_with_role(Role.DECISION_MAKER, world.company).id
+    decider_id = world.decider.id
+    db.session.commit()
+
+    decider = db.session.get(User, decider_id)
+    cert = db.session.get(Certificate, cert_id)
+    assert cert.state is CertificateState.ACTIVE  # loaded, as a page has it
+
+    def suspend(session):
+        fire(session.get(Certificate, cert_id), "suspend", session.get(User, other_id),
+             reason="Complaint upheld.", reason_code="voluntary")  # fmt: skip
+
+    assert "error" not in _in_another_request(app, suspend)
+
+    if db.engine.dialect.name == "postgresql":
+        record = fire(cert, "withdraw", decider, reason="Critical breach.")
+        db.session.commit()
+        assert record.from_state == "suspended"
+    else:
+        with pytest.raises(ConcurrentChange):
+            fire(cert, "withdraw", decider, reason="Critical breach.")
+        db.session.rollback()
+    steps = db.session.scalars(
+        sa.select(TransitionRecord.trigger)
+        .where(
+            TransitionRecord.subject_type == "certificate", TransitionRecord.subject_id == cert_id
+        )
+        .order_by(TransitionRecord.seq)
+    ).all()
+    expected = ["suspend", "withdraw"] if db.engine.dialect.name == "postgresql" else ["suspend"]
+    assert steps == expected
+    assert verify_chains(db.session).ok

@@ -118,3 +118,67 @@ def test_a_state_changed_behind_the_engine_is_reported(world, db_session, runner
     bad = runner.invoke(args=["iris", "verify-history"])
     assert bad.exit_code == 1
     assert "STATE CHANGED OUTSIDE THE WORKFLOW" in bad.output
+
+
+def test_each_step_chains_to_the_head_its_subject_row_carries(world, db_session):  # noqa: F811
+    """The row names its last record (seq and hash), written with the state; a row without
+    one (bulk-loaded, or older than these columns) chains to its last record all the same."""
+    from iris.core.workflow import fire
+
+    cert = world.journey()["certificate"]
+    issued = history(db_session, "certificate", cert.id)[-1]
+    assert (cert.history_seq, cert.history_hash) == (issued.seq, issued.hash)
+
+    cert.history_seq = cert.history_hash = None  # as a row written before these columns
+    db_session.flush()
+    suspended = fire(
+        cert, "suspend", world.decider, reason="Audit refused.", reason_code="voluntary"
+    )
+    restored = fire(cert, "restore", world.decider, reason="Audit done.")
+    assert (suspended.seq, suspended.prev_hash) == (2, issued.hash)
+    assert (restored.seq, restored.prev_hash) == (3, suspended.hash)
+    assert (cert.history_seq, cert.history_hash) == (3, restored.hash)
+    assert verify_chains(db_session).ok and state_mismatches() == []
+
+
+def test_removing_the_last_steps_is_caught_even_when_the_state_matches(
+    world,  # noqa: F811
+    db_session,
+    runner,
+):
+    from iris.core.workflow import fire
+
+    cert = world.journey()["certificate"]
+    fire(cert, "suspend", world.decider, reason="Audit refused.", reason_code="voluntary")
+    fire(cert, "restore", world.decider, reason="Audit done.")
+    db_session.execute(
+        sa.delete(TransitionRecord).where(
+            TransitionRecord.subject_type == "certificate",
+            TransitionRecord.subject_id == cert.id,
+            TransitionRecord.seq > 1,
+        )
+    )
+    db_session.expire_all()
+    # what is left is a valid chain ending in "active", the certificate's state
+    assert verify_chains(db_session).ok
+    assert state_mismatches() == [
+        f"certificate #{cert.id}: its history ends with record 1, but its row names record 3 "
+        "as its last (records removed or added outside the workflow)"
+    ]
+    bad = runner.invoke(args=["iris", "verify-history"])
+    assert bad.exit_code == 1
+    assert f"certificate #{cert.id}: its history ends with record 1" in bad.output
+
+
+def test_a_resealed_last_record_is_caught(world, db_session):  # noqa: F811
+    """The last record has no next one to break: the row's head hash catches the forgery."""
+    app = world.journey(until="accepted")["application"]
+    last = history(db_session, "application", app.id)[-1]
+    last.reason = "forged"
+    last.seal(last.prev_hash)
+    db_session.flush()
+    assert verify_chains(db_session).ok
+    assert state_mismatches() == [
+        f"application #{app.id}: its last record (record 4) is not the one its row names "
+        "(the record was rewritten)"
+    ]

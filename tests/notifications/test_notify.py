@@ -259,3 +259,47 @@ def test_reminders_are_sent_once_per_date(world, outbox, app):
     expiring = [m for m in outbox(world.agency_admin.email) if "expires on" in m.subject]
     assert len(expiring) == 2
     assert "in about 30 days" in expiring[-1].body
+
+
+def test_a_suspension_finds_everyone_it_tells_in_one_statement(world, outbox, db_session):
+    """Inside the step: the agency's administrators, the confirmed followers and the webhook
+    endpoints that want the event are looked up together (one round trip per step)."""
+    from iris.core.workflow import fire
+
+    cert = world.certificate(CertificateState.ACTIVE)
+    _subscriber(cert, "follows@employer.example.com")
+    _subscriber(cert, "left@employer.example.com", left=True)
+    wanted = ops.create_webhook_endpoint(
+        actor=world.scheme_admin, name="HR", url="https://hr.example.com/hooks", events=[]
+    )
+    ops.create_webhook_endpoint(
+        actor=world.scheme_admin, name="Issues only", url="https://b.example.com/hooks",
+        events=["certificate_issued"],
+    )  # fmt: skip
+    off = ops.create_webhook_endpoint(
+        actor=world.scheme_admin, name="Off", url="https://c.example.com/hooks", events=[]
+    )
+    off.is_active = False
+    db.session.flush()
+
+    seen: list[str] = []
+
+    def count(_conn, _cur, statement, *_args):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        fire(cert, "suspend", world.decider, reason="Audit refused.", reason_code="voluntary")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+    lookups = [
+        s for s in seen
+        if s.lstrip().startswith("SELECT")
+        and any(t in s for t in ("memberships", "subscriptions", "webhook_endpoints"))
+    ]  # fmt: skip
+    assert len(lookups) == 1, lookups
+    to = sorted(m.to_address for m in outbox())
+    assert to == sorted([world.agency_admin.email, "follows@employer.example.com"])
+    deliveries = db.session.scalars(sa.select(WebhookDelivery)).all()
+    assert [(d.endpoint_id, d.event) for d in deliveries] == [(wanted.id, "certificate_suspended")]
