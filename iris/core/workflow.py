@@ -385,7 +385,8 @@ def binding_for(subject_or_class: Any) -> Binding:
     cls: Any = subject_or_class if isinstance(subject_or_class, type) else type(subject_or_class)
     name = cls.__workflow__
     binding = BINDINGS.get(name)
-    if binding is None or binding.missing():
+    # a built machine means nothing was missing (registering more resets it)
+    if binding is None or (binding._machine is None and binding.missing()):
         # the guards live beside the model: iris/<feature>/workflow.py
         importlib.import_module(cls.__module__.rsplit(".", 1)[0] + ".workflow")
         binding = BINDINGS.get(name)
