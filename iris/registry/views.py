@@ -396,10 +396,13 @@ def search() -> Any:
     except ValueError:
         abort(400)
     result = queries.search(
-        filters, page=page, per_page=int(current_app.config.get("IRIS_PAGE_SIZE", 25))
+        filters,
+        page=page,
+        per_page=int(current_app.config.get("IRIS_PAGE_SIZE", 25)),
+        exact=False,  # "more than 1,000": the page does not count every match
     )
     if filters.q:
-        tracking.record("search", f"{result.total} found")
+        tracking.record("search", f"{result.total}{'+' if result.capped else ''} found")
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/search.html",
