@@ -32,7 +32,7 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    audit_company_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    audit_company_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     #: the accepted application an initial case comes from
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"), index=True)
     audit_type: Mapped[AuditType] = mapped_column(
@@ -73,6 +73,8 @@ class CertificationCase(WorkflowSubject, PublicIdMixin, TimestampMixin, db.Model
         sa.CheckConstraint(
             "audit_type != 'initial' OR application_id IS NOT NULL", name="initial_has_application"
         ),
+        # the auditor queue: a company's cases, newest activity first (also the FK's index)
+        sa.Index("ix_certification_cases_company_updated", "audit_company_id", "updated_at", "id"),
     )
 
     @property
@@ -107,7 +109,7 @@ class TeamMember(TimestampMixin, db.Model):
     case_id: Mapped[int] = mapped_column(
         sa.ForeignKey("certification_cases.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     team_role: Mapped[TeamRole] = mapped_column(enum_column(TeamRole, name="team_role"))
     #: when the member confirmed having no conflict of interest with the agency
     coi_confirmed_at: Mapped[datetime | None]
@@ -115,7 +117,11 @@ class TeamMember(TimestampMixin, db.Model):
     case: Mapped[CertificationCase] = relationship(back_populates="team")
     user: Mapped[User] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "user_id"),
+        # a member's cases (the auditor queue) from the index alone (also the FK's index)
+        sa.Index("ix_case_team_members_user_case", "user_id", "case_id"),
+    )
 
 
 class FindingGrade(enum.StrEnum):

@@ -372,7 +372,12 @@ class Page:
     rows: list[QueueRow]
     page: int
     pages: int
+    #: the number of cases; QUEUE_COUNT_CAP when ``capped`` (there are more)
     total: int
+    #: more than QUEUE_COUNT_CAP cases: not counted, ``pages`` is unknown (see ``more``)
+    capped: bool = False
+    #: (capped) there is a next page
+    more: bool = False
 
     @property
     def has_prev(self) -> bool:
@@ -380,7 +385,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more if self.capped else self.page < self.pages
 
 
 def _queue_filter(user: Any) -> Any:
@@ -399,26 +404,135 @@ def _queue_filter(user: Any) -> Any:
     return cond
 
 
+#: The most cases the queue counts: beyond it the page says "more than 1,000 cases"
+QUEUE_COUNT_CAP = 1000
+
+
+def _queue_roles(user: Any) -> tuple[list[int], list[int], list[int]]:
+    """(companies whose every case the user sees, other companies the user belongs to,
+    agencies whose cases the user sees): the queue's rule, as :func:`_queue_filter`."""
+    company_ids = sorted(
+        {
+            m.organisation_id
+            for m in user.memberships
+            if m.role in (Role.PLANNER, Role.TECHNICAL_REVIEWER, Role.DECISION_MAKER)
+        }
+    )
+    member_ids = sorted(
+        {m.organisation_id for m in user.memberships if m.role not in AGENCY_ROLES}
+        - set(company_ids)
+    )
+    agency_ids = sorted({m.organisation_id for m in user.memberships if m.role in AGENCY_ROLES})
+    return company_ids, member_ids, agency_ids
+
+
+_NEWEST = (CertificationCase.updated_at.desc(), CertificationCase.id.desc())
+
+
+def _newest(query: Any, limit: int) -> Any:
+    """``query``'s cases, newest activity first, at most ``limit`` (id, updated_at)."""
+    return query.order_by(*_NEWEST).limit(limit).subquery()
+
+
 def my_cases(user: Any, page: int = 1, *, now: datetime) -> Page:
-    """The user's cases, newest activity first: 3 queries whatever the number of rows."""
+    """The user's cases, newest activity first: 2 queries whatever the number of rows.
+
+    The cases are those of the companies where the user plans, reviews or decides, those
+    of the user's audit teams and those of the user's agencies (:func:`_queue_filter`).
+    The work per view does not grow with them:
+
+    1. the ids of the user's cases, from the indexes, at most ``QUEUE_COUNT_CAP + 1`` from
+       each source (a company's cases, the team memberships, the agencies' cases);
+    2. one page of cases with their agency, the user's team role and the open findings
+       (due date, overdue count) of **that page's** cases only. With at most
+       ``QUEUE_COUNT_CAP`` cases they are counted and sorted; with more, each source is
+       read newest first along its index (``ix_certification_cases_company_updated``: a
+       company's cases by ``updated_at``) for as many rows as the page needs, and the
+       page says "more than 1,000 cases". A team member with more team cases than the cap
+       has them read along the index of each company the user belongs to (checking the
+       team), plus the team cases of any other company.
+    """
     size = int(current_app.config["IRIS_PAGE_SIZE"])
-    cond = _queue_filter(user)
-    total = int(db.session.scalar(sa.select(sa.func.count(CertificationCase.id)).where(cond)) or 0)
-    pages = max(1, math.ceil(total / size))
-    page = min(max(1, page), pages)
-    open_due = (
-        sa.select(
-            Finding.case_id.label("case_id"),
-            sa.func.min(Finding.due_at).label("next_due"),
-            sa.func.sum(sa.case((Finding.due_at < now, 1), else_=0)).label("overdue"),
+    page = max(1, page)
+    company_ids, member_ids, agency_ids = _queue_roles(user)
+    cap = QUEUE_COUNT_CAP + 1
+    sources: list[tuple[str, Any]] = [
+        ("team", sa.select(TeamMember.case_id.label("id")).where(TeamMember.user_id == user.id))
+    ]
+    if company_ids:
+        sources.append(
+            ("company", sa.select(CertificationCase.id).where(
+                CertificationCase.audit_company_id.in_(company_ids)))
+        )  # fmt: skip
+    if agency_ids:
+        sources.append(
+            ("agency", sa.select(CertificationCase.id).where(
+                CertificationCase.agency_id.in_(agency_ids)))
+        )  # fmt: skip
+    found: dict[str, list[int]] = {name: [] for name, _ in sources}
+    limited = [(name, query.limit(cap).subquery()) for name, query in sources]
+    for name, case_id in db.session.execute(
+        sa.union_all(*(sa.select(sa.literal(name), sq.c.id) for name, sq in limited))
+    ):
+        found[str(name)].append(int(case_id))
+    ids = {i for values in found.values() for i in values}
+    capped = len(ids) > QUEUE_COUNT_CAP or any(len(v) >= cap for v in found.values())
+    if not capped:
+        total = len(ids)
+        pages = max(1, math.ceil(total / size))
+        page = min(page, pages)
+        in_page = (
+            sa.select(CertificationCase.id)
+            .where(CertificationCase.id.in_(sorted(ids)))
+            .order_by(*_NEWEST)
+            .offset((page - 1) * size)
+            .limit(size)
         )
-        .where(
-            Finding.grade.in_(ACTION_GRADES),
-            Finding.status.not_in(CLOSED_FINDING),
-            Finding.due_at.is_not(None),
+    else:
+        total, pages = QUEUE_COUNT_CAP, page
+        need = page * size + 1
+        case = sa.select(CertificationCase.id, CertificationCase.updated_at)
+        arms = [
+            _newest(case.where(CertificationCase.audit_company_id == c), need) for c in company_ids
+        ]
+        if agency_ids:
+            arms.append(_newest(case.where(CertificationCase.agency_id.in_(agency_ids)), need))
+        if len(found["team"]) <= QUEUE_COUNT_CAP:
+            arms.append(_newest(case.where(CertificationCase.id.in_(found["team"])), need))
+        else:
+            on_team = (
+                sa.select(TeamMember.id)
+                .where(TeamMember.case_id == CertificationCase.id, TeamMember.user_id == user.id)
+                .exists()
+            )
+            for c in member_ids:
+                arms.append(
+                    _newest(case.where(CertificationCase.audit_company_id == c, on_team), need)
+                )
+            # team cases of companies the user no longer belongs to: read through the
+            # user's team list (the one part that grows with the user's team cases)
+            elsewhere = (
+                case.join(TeamMember, TeamMember.case_id == CertificationCase.id)
+                .where(TeamMember.user_id == user.id)
+                .where(CertificationCase.audit_company_id.not_in(company_ids + member_ids))
+            )
+            arms.append(_newest(elsewhere, need))
+        union = sa.union(*(sa.select(a.c.id, a.c.updated_at) for a in arms)).subquery()
+        in_page = (
+            sa.select(union.c.id)
+            .order_by(union.c.updated_at.desc(), union.c.id.desc())
+            .offset((page - 1) * size)
+            .limit(size + 1)
         )
-        .group_by(Finding.case_id)
-        .subquery()
+    open_finding = (
+        Finding.case_id == CertificationCase.id,
+        Finding.grade.in_(ACTION_GRADES),
+        Finding.status.not_in(CLOSED_FINDING),
+        Finding.due_at.is_not(None),
+    )
+    next_due = sa.select(sa.func.min(Finding.due_at)).where(*open_finding).scalar_subquery()
+    overdue = (
+        sa.select(sa.func.count()).where(*open_finding, Finding.due_at < now).scalar_subquery()
     )
     role_of = (
         sa.select(TeamMember.team_role)
@@ -426,32 +540,24 @@ def my_cases(user: Any, page: int = 1, *, now: datetime) -> Page:
         .scalar_subquery()
     )
     rows = db.session.execute(
-        sa.select(
-            CertificationCase,
-            Organisation.name,
-            open_due.c.next_due,
-            open_due.c.overdue,
-            role_of,
-        )
+        sa.select(CertificationCase, Organisation.name, next_due, overdue, role_of)
         .join(Organisation, Organisation.id == CertificationCase.agency_id)
-        .outerjoin(open_due, open_due.c.case_id == CertificationCase.id)
-        .where(cond)
-        .order_by(CertificationCase.updated_at.desc(), CertificationCase.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
+        .where(CertificationCase.id.in_(in_page))
+        .order_by(*_NEWEST)
     ).all()
+    more = len(rows) > size
     out = []
-    for case, name, next_due, overdue, team_role in rows:
-        due = next_due
-        if case.cap_due_at is not None and case.state in (
+    for case_row, name, due_at, late, team_role in rows[:size]:
+        due = due_at
+        if case_row.cap_due_at is not None and case_row.state in (
             CaseState.FINDINGS_ISSUED,
             CaseState.CAP_SUBMITTED,
         ):
-            due = min(d for d in (next_due, case.cap_due_at) if d is not None)
+            due = min(d for d in (due_at, case_row.cap_due_at) if d is not None)
         out.append(
-            QueueRow(case, name, due, int(overdue or 0), str(team_role) if team_role else "")
+            QueueRow(case_row, name, due, int(late or 0), str(team_role) if team_role else "")
         )
-    return Page(out, page, pages, total)
+    return Page(out, page, pages, total, capped=capped, more=more)
 
 
 def company_auditors(company_id: int) -> list[User]:
