@@ -1,8 +1,11 @@
 """The scheme's figures for the oversight dashboard: each a fixed number of grouped queries.
 
 Nothing here loads rows one by one: every figure is a GROUP BY (or one window query over the
-transition records), so the dashboard runs the same number of queries for 10 subjects as for
-1,000,000. All times are UTC.
+transition records), so computing them runs the same number of queries for 10 subjects as
+for 1,000,000. But each reads the whole history, so the page does not compute them:
+:func:`compute_figures` is run by the scheduler's tick (:mod:`iris.oversight.operations`)
+and stored as plain data; the page reads the newest (:func:`latest_summary`,
+:func:`figures_from`). All times are UTC.
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ LIFECYCLES: dict[str, tuple[str, ...]] = {
 
 
 def counts_by_state(session: Session, model: Any, states: tuple[str, ...]) -> list[tuple[str, int]]:
-    rows = dict(
-        session.execute(sa.select(model.state, sa.func.count()).group_by(model.state)).all()
-    )
-    return [(s, int(rows.get(s, 0))) for s in states]
+    rows: dict[Any, int] = {
+        state: int(n)
+        for state, n in session.execute(
+            sa.select(model.state, sa.func.count()).group_by(model.state)
+        )
+    }
+    return [(s, rows.get(s, 0)) for s in states]
 
 
 def _days(dialect: str, start: Any, end: Any) -> Any:
@@ -57,9 +63,13 @@ def median_days_in_state(session: Session, subject_type: str) -> list[Stay]:
     """How long subjects stayed in each state: the median over completed stays.
 
     A stay starts with the record that entered the state and ends with the next record of
-    the same subject (``LEAD`` over the chain); one window query, medians in Python.
+    the same subject (``LEAD`` over the chain); one window query. PostgreSQL computes the
+    medians itself (``percentile_cont``: the same value as :func:`statistics.median`);
+    SQLite has no median, so its stays come to Python.
     """
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _median_days_in_sql(session, subject_type)
     rec = TransitionRecord.__table__.c
     next_at = (
         sa.func.lead(rec.at)
@@ -89,6 +99,33 @@ def median_days_in_state(session: Session, subject_type: str) -> list[Stay]:
         values = durations.get(state, [])
         median = statistics.median(values) if values else None
         out.append(Stay(state, median, len(values), current.get(state, 0)))
+    return out
+
+
+_MEDIANS_SQL = sa.text(
+    # days is NULL for a stay not finished yet (the subject is in that state now)
+    "SELECT state,"
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN days < 0 THEN 0 ELSE days END),"
+    " count(days), count(*) - count(days)"
+    " FROM (SELECT to_state AS state,"
+    "   EXTRACT(epoch FROM lead(at) OVER ("
+    "     PARTITION BY subject_type, subject_id ORDER BY seq) - at) / 86400.0 AS days"
+    "   FROM transition_records WHERE subject_type = :subject_type) AS stays"
+    " GROUP BY state"
+)
+
+
+def _median_days_in_sql(session: Session, subject_type: str) -> list[Stay]:
+    rows = {
+        str(state): (median, int(stays), int(current))
+        for state, median, stays, current in session.execute(
+            _MEDIANS_SQL, {"subject_type": subject_type}
+        )
+    }
+    out = []
+    for state in LIFECYCLES.get(subject_type, ()):
+        median, stays, current = rows.get(state, (None, 0, 0))
+        out.append(Stay(state, float(median) if median is not None else None, stays, current))
     return out
 
 
@@ -228,3 +265,69 @@ def certificates_by_country(
         fig.active_at = [int(v or 0) for v in row[1:]]
     ordered = sorted(figures.values(), key=lambda f: (-f.total, f.country))
     return ends, ordered
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def compute_figures(session: Session, now: datetime) -> dict[str, Any]:
+    """Every figure of the dashboard at ``now``, as plain JSON data (see :func:`figures_from`)."""
+    states = {
+        "application": counts_by_state(session, Application, LIFECYCLES["application"]),
+        "certification": counts_by_state(session, CertificationCase, LIFECYCLES["certification"]),
+    }
+    stays = {name: median_days_in_state(session, name) for name in states}
+    overdue = overdue_items(session, now)
+    ends, countries = certificates_by_country(session, now)
+    return {
+        "states": {name: [[s, n] for s, n in rows] for name, rows in states.items()},
+        "stays": {
+            name: [[s.state, s.median_days, s.stays, s.current] for s in rows]
+            for name, rows in stays.items()
+        },
+        "overdue": [
+            [o.kind, o.count, o.oldest.isoformat() if o.oldest is not None else None]
+            for o in overdue
+        ],
+        "month_ends": [e.isoformat() for e in ends],
+        "countries": [[c.country, c.by_status, c.active_at] for c in countries],
+    }
+
+
+def _moment(text: str | None) -> datetime | date | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+@dataclass
+class Figures:
+    states: dict[str, list[tuple[str, int]]]
+    stays: dict[str, list[Stay]]
+    overdue: list[Overdue]
+    month_ends: list[datetime]
+    countries: list[CountryFigures]
+
+
+def figures_from(data: dict[str, Any]) -> Figures:
+    """The figures stored by :func:`compute_figures`, as the dataclasses above."""
+    return Figures(
+        states={name: [(str(s), int(n)) for s, n in rows] for name, rows in data["states"].items()},
+        stays={
+            name: [Stay(str(s), m, int(n), int(c)) for s, m, n, c in rows]
+            for name, rows in data["stays"].items()
+        },
+        overdue=[Overdue(str(k), int(n), _moment(o)) for k, n, o in data["overdue"]],
+        month_ends=[datetime.fromisoformat(e) for e in data["month_ends"]],
+        countries=[
+            CountryFigures(str(c), {str(k): int(v) for k, v in by.items()}, [int(v) for v in at])
+            for c, by, at in data["countries"]
+        ],
+    )
+
+
+def latest_summary(session: Session) -> Any:
+    """The newest stored summary (an OversightSummary), or None."""
+    from iris.oversight.models import OversightSummary
+
+    return session.scalar(sa.select(OversightSummary).order_by(OversightSummary.id.desc()).limit(1))

@@ -1,4 +1,8 @@
-"""The scheme oversight dashboard: read-only figures for scheme admins."""
+"""The scheme oversight dashboard: read-only figures for scheme admins.
+
+The figures cover the whole history, so they are computed by the scheduler's tick
+(:mod:`iris.oversight.operations`), not on each view; the page shows when they were taken.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from iris.core.countries import country_name
-from iris.core.db import db, utcnow
+from iris.core.db import db
 from iris.core.permissions import roles_required
-from iris.oversight import charts, queries
+from iris.oversight import charts, operations, queries
 from workflows.certificate import CertificateState
 from workflows.lifecycles import LIFECYCLES
 from workflows.roles import Role
@@ -38,32 +42,26 @@ def _state_label(lifecycle: str, state: str) -> str:
 @bp.get("/")
 @roles_required(Role.SCHEME_ADMIN)
 def dashboard() -> Any:
-    session = db.session
-    now = utcnow()
-    from iris.applications.models import Application
-    from iris.audits.models import CertificationCase
-
-    states = {
-        "application": queries.counts_by_state(
-            session, Application, queries.LIFECYCLES["application"]
-        ),
-        "certification": queries.counts_by_state(
-            session, CertificationCase, queries.LIFECYCLES["certification"]
-        ),
-    }
+    """The newest summary of the figures (refreshed by the scheduler's tick); computed here,
+    once, when there is none yet."""
+    summary = queries.latest_summary(db.session())
+    if summary is None:
+        summary = operations.refresh_summary()
+        db.session.commit()
+    figures = queries.figures_from(summary.figures)
+    states = figures.states
     state_charts = {
         name: charts.bars([(_state_label(name, s), n) for s, n in rows])
         for name, rows in states.items()
     }
-    stays = {name: queries.median_days_in_state(session, name) for name in states}
+    stays = figures.stays
     stay_charts = {
         name: charts.bars(
             [(_state_label(name, s.state), round(s.median_days or 0, 1)) for s in rows if s.stays]
         )
         for name, rows in stays.items()
     }
-    overdue = queries.overdue_items(session, now)
-    ends, countries = queries.certificates_by_country(session, now)
+    ends, countries = figures.month_ends, figures.countries
     statuses = [s.value for s in CertificateState]
     country_chart = charts.stacked(
         [(country_name(c.country), c.by_status) for c in countries], statuses
@@ -77,12 +75,12 @@ def dashboard() -> Any:
     trend_chart = charts.lines(month_labels, series)
     return render_template(
         "oversight/dashboard.html",
-        now=now,
+        now=summary.computed_at,
         states=states,
         state_charts=state_charts,
         stays=stays,
         stay_charts=stay_charts,
-        overdue=overdue,
+        overdue=figures.overdue,
         overdue_labels=OVERDUE_LABELS,
         countries=countries,
         statuses=statuses,

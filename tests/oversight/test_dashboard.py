@@ -13,11 +13,13 @@ from babel import Locale
 from iris.certificates.models import Certificate
 from iris.core.db import db, utcnow
 from iris.core.history import TransitionRecord
+from iris.oversight.models import OversightSummary
 from tests.core.workflow_world import World
 from tests.helpers import text_of
 from workflows.application import ApplicationState
 from workflows.certificate import CertificateState
 from workflows.certification import CaseState
+from workflows.lifecycles import LIFECYCLES
 from workflows.roles import OrgKind, Role
 
 
@@ -185,16 +187,99 @@ def _bulk(world: World, n: int, offset: int = 0) -> None:
     db.session.flush()
 
 
-def test_the_dashboard_runs_the_same_queries_for_10_and_1000_rows(client, login_as, world, make):
+def _figures_text(page: str) -> tuple[str, str]:
+    """(the counts-by-state table of certification cases, the 'Figures at' line)."""
+    cases = page.partition("Certification cases by state")[2].partition("Total")[0]
+    moment = re.search(r"Figures at ([^.]+) UTC\.", page)
+    assert moment, page[:300]
+    return cases, moment.group(1)
+
+
+def test_the_page_shows_the_tick_s_figures_and_reads_them_in_a_fixed_number_of_queries(
+    client, login_as, world, make, runner
+):
     login_as(Role.SCHEME_ADMIN)
-    client.get("/oversight/")  # warm caches (user, locale)
+    first = text_of(client.get("/oversight/"))  # no summary yet: computed once, stored
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OversightSummary)) == 1
     _bulk(world, 10)
     with count_queries() as small:
-        assert client.get("/oversight/").status_code == 200
-    _bulk_more = make.org(OrgKind.AGENCY, name="Another", country="UA")
+        stale = text_of(client.get("/oversight/"))
+    # between two ticks the page shows the figures of the last one, and says when they were
+    # taken (the certificates added since are not in them yet)
+    assert _figures_text(stale) == _figures_text(first)
+    assert "No certificate issued yet." in stale
+    result = runner.invoke(args=["iris", "tick"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OversightSummary)) == 1
+    make.org(OrgKind.AGENCY, name="Another", country="UA")
     _bulk(world, 1000, offset=10)
     with count_queries() as large:
-        assert client.get("/oversight/").status_code == 200
+        fresh = text_of(client.get("/oversight/"))
+    # the tick's figures count the 10 certificates added before it, not the 1,000 after
+    country = Locale.parse("en").territories[world.agency.country]
+    section = fresh.split("Certificates by agency country and status")[-1]
+    active, _suspended, _w, expired = (int(v) for v in _row(section, f" {country}").split()[:4])
+    assert (active, expired) == (6, 4)  # i % 3: 1, 2, 4, 5, 7, 8 active; 0, 3, 6, 9 expired
+    # the page reads the stored figures: the same statements for 10 and 1,010 more rows
     assert len(large) == len(small), (len(small), len(large))
-    assert len(small) <= 20, len(small)
-    assert _bulk_more.id
+    assert len(small) <= 4, small
+
+
+def test_the_figures_equal_a_direct_count_of_the_rows(client, login_as, world, runner):
+    """Every table of the dashboard against a count made here from the rows themselves."""
+    from iris.accounts.models import Organisation
+    from iris.applications.models import Application
+    from iris.audits.models import CertificationCase
+
+    start = utcnow() - timedelta(days=60)
+    for state in (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW):
+        world.application(state)
+    app1 = world.application(ApplicationState.ACCEPTED)
+    app2 = world.application(ApplicationState.ACCEPTED)
+    # submitted for 3 and 8 days, under review 1.5 and 4 days: medians 5.5 and 2.75
+    _chain("application", app1.id, [("draft", 0), ("submitted", 1), ("under_review", 4),
+                                     ("accepted", 5.5)], start)  # fmt: skip
+    _chain("application", app2.id, [("draft", 0), ("submitted", 2), ("under_review", 10),
+                                     ("accepted", 14)], start)  # fmt: skip
+    world.case(CaseState.STAGE2)
+    world.certificate(CertificateState.ACTIVE)
+    world.certificate(CertificateState.SUSPENDED)
+    _bulk(world, 30)
+    assert runner.invoke(args=["iris", "tick"]).exit_code == 0
+    login_as(Role.SCHEME_ADMIN)
+    page = text_of(client.get("/oversight/"))
+
+    for title, model, lifecycle in (
+        ("Applications by state", Application, "application"),
+        ("Certification cases by state", CertificationCase, "certification"),
+    ):
+        table = page.partition(title)[2].partition("Total")[0]
+        rows = db.session.scalars(sa.select(model.state)).all()
+        for state in LIFECYCLES[lifecycle].states:
+            label = LIFECYCLES[lifecycle].state_label(state)
+            expected = sum(1 for r in rows if r == state)
+            assert _row(table, f" {label}").split()[0] == f"{expected:,}", (title, label)
+    medians = page.partition("Applications: median days in each state")[2]
+    medians = medians.partition("Stays measured In it now")[2]
+    assert _row(medians, "Submitted") == "5.5 2 0"
+    assert _row(medians, "Under review") == "2.8 2 0"  # 2.75, one decimal
+    section = page.split("Certificates by agency country and status")[-1]
+    certs = db.session.execute(
+        sa.select(Organisation.country, Certificate.state).join(
+            Organisation, Organisation.id == Certificate.agency_id
+        )
+    ).all()
+    for country in {c for c, _ in certs}:
+        name = Locale.parse("en").territories[country]
+        expected = [
+            sum(1 for c, s in certs if c == country and s == state) for state in CertificateState
+        ]
+        got = [int(v.replace(",", "")) for v in _row(section, f" {name}").split()]
+        assert got == [*expected, sum(expected)], country
+
+
+def test_a_tick_in_the_past_shows_its_moment(client, login_as, world, runner):
+    assert runner.invoke(args=["iris", "tick", "--at", "2026-03-02T06:00"]).exit_code == 0
+    login_as(Role.SCHEME_ADMIN)
+    _cases, moment = _figures_text(text_of(client.get("/oversight/")))
+    assert moment.startswith("3/2/26"), moment

@@ -28,12 +28,13 @@ PASSWORD = "budget-password-1"
 PAGES = (
     ("/registry", None, 4),
     ("/registry?q=lodz", None, 5),
+    ("/registry?q=lodz+sp&status=active", None, 5),
     ("/registry?status=active&country=PL&page=2", None, 4),
     ("/registry/feed.atom", None, 1),
     ("/audit/cases", "scale-001-planner@example.com", 4),
     ("/audit/cases", "scale-001-lead-auditor@example.com", 4),
     ("/applications/", "scale-reviewer-001@example.com", 4),
-    ("/oversight/", "admin@example.com", 14),
+    ("/oversight/", "admin@example.com", 3),  # the stored figures (refreshed by tick)
     ("/admin/users", "admin@example.com", 5),
     ("/admin/organisations", "admin@example.com", 4),
     ("/admin/auditors", "admin@example.com", 6),
@@ -134,3 +135,27 @@ def test_long_lists_are_paginated(counts):  # type: ignore[no-untyped-def]
         assert 'href="/applications/?page=2"' in first and 'aria-current="page">1<' in first
         second = browser.get("/applications/?page=2").get_data(as_text=True)
         assert 'aria-current="page">2<' in second
+
+
+def test_past_the_count_cap_the_lists_run_the_same_statements(counts, monkeypatch):  # type: ignore[no-untyped-def]
+    """With more matches than the cap, the registry and the queue take their other plan (a
+    walk in the page's order): the same number of statements as when they count."""
+    from iris.fieldwork import queries as fieldwork_queries
+    from iris.registry import queries as registry_queries
+
+    app = counts[("app", None)]
+    monkeypatch.setattr(registry_queries, "COUNT_CAP", 3)
+    monkeypatch.setattr(fieldwork_queries, "QUEUE_COUNT_CAP", 3)
+    with app.app_context():
+        for url, who in (
+            ("/registry", None),
+            ("/registry?q=lodz", None),
+            ("/registry?status=active&country=PL&page=2", None),
+            ("/audit/cases", "scale-001-planner@example.com"),
+            ("/audit/cases", "scale-001-lead-auditor@example.com"),
+        ):
+            capped = _statements(app, url, who)
+            assert capped == counts[(url, who)][1], (url, who, capped, counts[(url, who)])
+        with app.test_client() as raw:
+            page = Browser(raw).get("/registry?q=lodz").get_data(as_text=True)
+        assert "More than 3 certificates" in page
