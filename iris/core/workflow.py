@@ -243,6 +243,14 @@ class _GuardSpec:
     on_input: bool  # checks the input given with the step: skipped when listing actions
 
 
+@dataclass(frozen=True)
+class LockRead:
+    """Values a feature reads with the subject's lock (:meth:`Binding.read_with_lock`)."""
+
+    columns: Callable[[], tuple[Any, ...]]
+    into: Callable[[Session, Any, tuple[Any, ...]], None]
+
+
 class Binding:
     """A lifecycle bound to its feature's guards, effects and timer queries."""
 
@@ -253,6 +261,8 @@ class Binding:
         self.timer_queries: dict[str, TimerQuery] = {}
         #: effects run after every step of the lifecycle, after the row's own effects
         self.after_each: list[Effect] = []
+        #: values other features read in the statement that locks the subject
+        self.lock_reads: list[LockRead] = []
         self._machine: Machine | None = None
 
     def guard(
@@ -277,6 +287,23 @@ class Binding:
         """Register an effect that runs after every step (e.g. a status-changed date)."""
         self.after_each.append(fn)
         return fn
+
+    def read_with_lock(
+        self,
+        columns: Callable[[], tuple[Any, ...]],
+        into: Callable[[Session, Any, tuple[Any, ...]], None],
+    ) -> None:
+        """Read more values in the statement that locks the subject (PostgreSQL).
+
+        ``columns()`` gives scalar subqueries correlated to the subject's table (built on
+        first use, when every table is known); ``into(session, subject, values)`` receives
+        them when the locked row is the one in memory. It is not called on SQLite (no lock
+        statement) nor when the row had changed and was reloaded (the values were read in
+        a snapshot older than that change): the feature reads them itself then. A feature
+        that needs a row of its own for every step saves that round trip this way.
+        """
+        self.lock_reads.append(LockRead(columns, into))
+        _VERSION_LOCKS.clear()
 
     def timer(self, trigger: str) -> Callable[[TimerQuery], TimerQuery]:
         """Register the query of subjects that may be due for a timer ``trigger``."""
@@ -426,8 +453,11 @@ def _lock(session: Session, subject: Any) -> None:
     cls = type(subject)
     state = sa.inspect(subject)
     if "version" in state.dict and not state.expired_attributes:
-        locked = session.connection().execute(_version_lock(cls), {"id": subject.id}).scalar()
-        if locked == subject.version:
+        statement, reads = _version_lock(binding_for(cls), cls)
+        row = session.connection().execute(statement, {"id": subject.id}).one()
+        if row[0] == subject.version:
+            for into, start, end in reads:
+                into(session, subject, tuple(row[start:end]))
             return
         reload = sa.select(cls).where(cls.id == subject.id)
     else:
@@ -435,16 +465,22 @@ def _lock(session: Session, subject: Any) -> None:
     session.execute(reload.execution_options(populate_existing=True)).all()
 
 
-#: subject class -> ``SELECT version FROM <its table> WHERE id = :id FOR UPDATE``
-_VERSION_LOCKS: dict[type, Any] = {}
+#: subject class -> (``SELECT version[, the lock reads] FROM <its table> WHERE id = :id
+#: FOR UPDATE OF <its table>``, [(into, first column, last column + 1) per lock read])
+_VERSION_LOCKS: dict[type, tuple[Any, list[tuple[Any, int, int]]]] = {}
 
 
-def _version_lock(cls: Any) -> Any:
+def _version_lock(binding: Binding, cls: Any) -> tuple[Any, list[tuple[Any, int, int]]]:
     found = _VERSION_LOCKS.get(cls)
     if found is None:
-        found = _VERSION_LOCKS[cls] = (
-            sa.select(cls.version).where(cls.id == sa.bindparam("id")).with_for_update()
-        )
+        columns: list[Any] = [cls.version]
+        reads = []
+        for read in binding.lock_reads:
+            more = read.columns()
+            reads.append((read.into, len(columns), len(columns) + len(more)))
+            columns += more
+        statement = sa.select(*columns).where(cls.id == sa.bindparam("id")).with_for_update(of=cls)
+        found = _VERSION_LOCKS[cls] = (statement, reads)
     return found
 
 

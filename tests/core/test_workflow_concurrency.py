@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -172,3 +173,9 @@ def test_a_step_on_a_subject_loaded_before_someone_elses_step_sees_it(app, commi
     expected = ["suspend", "withdraw"] if db.engine.dialect.name == "postgresql" else ["suspend"]
     assert steps == expected
     assert verify_chains(db.session).ok
+    # the public registry tells the same story (its entry was not patched from a stale read)
+    from iris.registry.models import RegistryEntry
+
+    document = json.loads(db.session.get(RegistryEntry, cert_id).document)
+    assert [h["event"] for h in document["history"]] == expected
+    assert document["status"] == ("withdrawn" if len(expected) == 2 else "suspended")

@@ -308,6 +308,36 @@ def test_a_patched_entry_equals_one_rebuilt_from_the_database(issued, world, db_
     assert entry() == patched
 
 
+def test_a_step_reads_the_entry_with_the_certificates_lock_on_postgresql(issued, world, db_session):
+    """On PostgreSQL the entry's document comes with the engine's lock of the certificate
+    (no statement of its own); SQLite, which has no lock statement, reads it by key."""
+    from iris.core.db import db
+    from iris.registry.models import RegistryEntry
+
+    seen: list[str] = []
+
+    def count(_conn, _cur, statement, *_args):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        fire(issued, "suspend", world.decider, reason="Surveillance overdue",
+             reason_code="surveillance_refused_or_overdue")  # fmt: skip
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    own_reads = [s for s in seen if s.startswith("SELECT registry_entries.last_change_id")]
+    on_postgresql = db.engine.dialect.name == "postgresql"
+    assert len(own_reads) == (0 if on_postgresql else 1), seen
+    if on_postgresql:
+        [lock] = [s for s in seen if "FOR UPDATE" in s]
+        assert "registry_entries.document" in lock
+    row = db_session.get(RegistryEntry, issued.id)
+    db_session.refresh(row)
+    document = json.loads(row.document)
+    assert document["status"] == "suspended"
+    assert [h["event"] for h in document["history"]] == ["issue", "suspend"]
+
+
 def test_a_direct_change_of_a_status_column_reaches_the_registry_at_commit(
     client, issued, db_session
 ):
