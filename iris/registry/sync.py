@@ -94,10 +94,10 @@ def _after_flush(session: Session, _context: Any) -> None:
             rebuild.add(obj.id)
     for obj in session.dirty:
         if isinstance(obj, Certificate) and obj.id is not None and obj.id not in rebuild:
-            changed = _changed_columns(obj)
-            if changed - PATCHED:
+            change = _change(obj)
+            if change == _REBUILD:
                 rebuild.add(obj.id)
-            elif changed:
+            elif change == _PATCH:
                 patch[obj.id] = obj
     for cert_id in records:
         if cert_id not in rebuild and cert_id not in patch:
@@ -161,21 +161,27 @@ def _forget_rolled_back(session: Session, _previous: Any) -> None:
     session.info.pop(_KNOWN, None)
 
 
-def _changed_columns(obj: Any) -> set[str]:
-    """The columns of ``obj`` whose value this flush changes.
+_REBUILD, _PATCH = "rebuild", "patch"
+
+
+def _change(obj: Any) -> str | None:
+    """What this flush's change of the certificate ``obj`` needs: a rebuild of its entry
+    (a column other than the :data:`PATCHED` ones changed), a patch, or nothing.
 
     Only the attributes set since the last flush are looked at (the session keeps their
-    previous values in ``committed_state``), not every column of the row.
+    previous values in ``committed_state``), not every column of the row, and a patch is
+    decided on the first changed column found.
     """
     state = sa.inspect(obj)
     columns = _COLUMNS.get(state.mapper)
     if columns is None:
         columns = _COLUMNS[state.mapper] = frozenset(a.key for a in state.mapper.column_attrs)
-    return {
-        key
-        for key in state.committed_state
-        if key in columns and state.attrs[key].history.has_changes()
-    }
+    touched = [key for key in state.committed_state if key in columns]
+    if any(state.attrs[k].history.has_changes() for k in touched if k not in PATCHED):
+        return _REBUILD
+    if any(state.attrs[k].history.has_changes() for k in touched if k in PATCHED):
+        return _PATCH
+    return None
 
 
 #: mapper -> the keys of its column attributes
@@ -198,14 +204,21 @@ def patch_entries(
     """Bring the entries of ``certs`` (loaded certificates) up to date in place.
 
     Sets the status fields from each certificate and appends the ``records`` not yet in its
-    history: one read of the entry by primary key (none if ``known`` holds it from earlier in
-    the transaction) and one UPDATE each. Returns the ids that have no entry yet (to be
+    history: one read of the entry by primary key (none if ``known`` holds it: read with the
+    certificate's lock, or written earlier in the transaction) and one UPDATE each; on
+    SQLite one UPDATE that edits the document in SQL (``json_set``, ``json_insert``: the
+    same text as Python's, key order kept). Returns the ids that have no entry yet (to be
     rebuilt).
     """
     known = {} if known is None else known
     read, write = _statements()
     missing = set()
+    in_sql = conn.dialect.name == "sqlite"
     for cert_id, cert in sorted(certs.items()):
+        if in_sql and cert_id not in known:
+            if not _patch_in_sql(conn, cert, records.get(cert_id, [])):
+                missing.add(cert_id)
+            continue
         if cert_id in known:
             last_change_id, document = known[cert_id]
             if isinstance(document, str):  # as the engine's lock read it
@@ -220,17 +233,7 @@ def patch_entries(
             (r for r in records.get(cert_id, []) if r.id > last_change_id),
             key=lambda r: r.seq,
         )
-        document.update(
-            status=str(cert.state),
-            status_changed_at=_iso(cert.status_changed_at),
-            # as build_document: the row's date, else the one in the frozen facts
-            expires_at=_day(cert.expires_at) or (cert.facts or {}).get("expires_at"),
-            last_surveillance_at=_day(cert.last_surveillance_at),
-            next_surveillance_due=cert.next_surveillance_due.isoformat()
-            if cert.next_surveillance_due
-            else None,
-            suspension_ends_at=_day(cert.suspension_ends_at),
-        )
+        document.update(_status_fields(cert))
         document["history"].extend(_history(new))
         last_change_id = max([last_change_id, *(r.id for r in new)])
         conn.execute(
@@ -246,6 +249,88 @@ def patch_entries(
         )
         known[cert_id] = (last_change_id, document)
     return missing
+
+
+def _status_fields(cert: Any) -> dict[str, Any]:
+    """The document's fields that follow the certificate's status columns."""
+    return {
+        "status": str(cert.state),
+        "status_changed_at": _iso(cert.status_changed_at),
+        # as build_document: the row's date, else the one in the frozen facts
+        "expires_at": _day(cert.expires_at) or (cert.facts or {}).get("expires_at"),
+        "last_surveillance_at": _day(cert.last_surveillance_at),
+        "next_surveillance_due": cert.next_surveillance_due.isoformat()
+        if cert.next_surveillance_due
+        else None,
+        "suspension_ends_at": _day(cert.suspension_ends_at),
+    }
+
+
+def _patch_in_sql(conn: sa.Connection, cert: Any, records: list[Any]) -> bool:
+    """SQLite: patch the entry with one UPDATE, no read; False if it has no entry.
+
+    The records are appended only if the entry does not have them yet (its
+    ``last_change_id`` is older than the first of them), as the Python patch does.
+    """
+    new = sorted(records, key=lambda r: r.seq)
+    fields = _status_fields(cert)
+    params: dict[str, Any] = {f"f_{k}": v for k, v in fields.items()}
+    params.update(
+        cid=cert.id,
+        p_changed=cert.status_changed_at,
+        p_first=min((r.id for r in new), default=0),
+        p_last=max((r.id for r in new), default=0),
+    )
+    for i, item in enumerate(_history(new)):
+        params[f"h_{i}"] = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    result = conn.execute(_sql_patch(len(new)), params)
+    return bool(result.rowcount)
+
+
+#: number of records appended -> the SQLite patch statement
+_SQL_PATCHES: dict[int, Any] = {}
+
+
+def _sql_patch(appended: int) -> Any:
+    found = _SQL_PATCHES.get(appended)
+    if found is not None:
+        return found
+    entry = _tables()["entry"]
+    document: Any = entry.c.document
+    last: Any = entry.c.last_change_id
+    if appended:
+        paths: list[Any] = []
+        for i in range(appended):
+            paths += ["$.history[#]", sa.func.json(sa.bindparam(f"h_{i}", type_=sa.Text))]
+        is_new = last < sa.bindparam("p_first", type_=sa.Integer)
+        document = sa.case((is_new, sa.func.json_insert(document, *paths)), else_=document)
+        last = sa.case((is_new, sa.bindparam("p_last", type_=sa.Integer)), else_=last)
+    pairs: list[Any] = []
+    for key in _FIELDS:
+        pairs += [f"$.{key}", sa.bindparam(f"f_{key}", type_=sa.Text)]
+    found = _SQL_PATCHES[appended] = (
+        entry.update()
+        .where(entry.c.certificate_id == sa.bindparam("cid"))
+        .values(
+            state=sa.bindparam("f_status", type_=sa.Text),
+            status_changed_at=sa.bindparam("p_changed"),
+            expires_on=sa.bindparam("f_expires_at", type_=sa.Text),
+            last_change_id=last,
+            document=sa.func.json_set(document, *pairs, type_=sa.Text),
+        )
+    )
+    return found
+
+
+#: the fields of :func:`_status_fields`, in its order
+_FIELDS = (
+    "status",
+    "status_changed_at",
+    "expires_at",
+    "last_surveillance_at",
+    "next_surveillance_due",
+    "suspension_ends_at",
+)
 
 
 _STATEMENTS: list[Any] = []
