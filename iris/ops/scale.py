@@ -1,18 +1,47 @@
 """``flask --app wsgi iris demo --scale N``: a large, realistic dataset for benchmarks.
 
-N certificates (up to 1,000,000 and more) with everything around them: agencies (names with
-diacritics — Łódź, Київ, München —, countries, registration numbers, corridors, a site),
-applications in every state, certification cases in every state with their audit teams and
-findings, certificates in every status (mostly active; suspended, withdrawn, expired,
-superseded, a few cancelled), each with a **valid hash-chained history** (the records
-are built and sealed in Python with :mod:`iris.core.history`'s own functions), a **signed
-credential** (Ed25519 over the same facts as issuance, about 60 µs each) and its **registry
-entry** (built by :func:`iris.registry.sync.entry_row`, the code the live sync uses).
+N certificates (1,000,000 in a few minutes) with everything around them: agencies (names
+with diacritics — Łódź, Київ, München —, countries, registration numbers, corridors, a
+site), applications in every state, certification cases in every state with their audit
+teams and findings, certificates in every status (mostly active; suspended, withdrawn,
+expired, superseded, a few cancelled), each with a **valid hash-chained history**, a
+**signed credential** (Ed25519 over the same facts as issuance) and its **registry entry**
+(built by :func:`iris.registry.sync.entry_row`, the code the live sync uses).
 
-Fast: rows are generated in chunks of agencies and written without the ORM — PostgreSQL
-through ``COPY ... FROM STDIN`` (psycopg 3), SQLite through ``executemany`` with
-``PRAGMA synchronous=OFF`` — with ids assigned here (sequences are moved past them at the
-end). What it does not make: PDFs (``pdf_sha256`` stays empty: a PDF is rendered on issue,
+How it is fast (about 1 ms of CPU per certificate before; see BENCHMARKS.md):
+
+* **Rows are tuples of plain values** (text, integers, NULL) made once: datetimes are
+  written as the database's own text (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC; the PostgreSQL
+  connection's time zone is UTC), JSON columns as JSON text. No ORM, no dicts per row, no
+  driver adapters: SQLite's ``executemany`` and psycopg's ``COPY ... write_row`` bind them as
+  they are.
+* **Transition records are sealed from templates of the engine's own canonical JSON.** For
+  each kind of step (subject type, trigger, states, role, reason, payload keys) the
+  template is :func:`iris.core.history.canonical_json` of :func:`~iris.core.history.
+  record_content` of a probe record whose variable fields hold sentinels; the sentinels are
+  then replaced by each record's id, sequence, actor, time and payload values, and the
+  SHA-256 is taken as :func:`~iris.core.history.record_hash` takes it. The first record
+  made from each template is checked against ``record_hash`` itself (a mismatch stops the
+  load), and a template whose sentinels are not found is refused: a change to what the hash
+  covers stops the loader instead of writing chains that do not verify.
+* **The credential's header is made once** (one key, one signing time). The first
+  credential of each process is compared with :func:`iris.core.signing.sign`'s (Ed25519
+  signatures are deterministic: they must be equal).
+* **One process per core** (``os.cpu_count()``), each owning some countries, so each
+  country-year numbering is made by one process and stays gap-free without coordination.
+* **PostgreSQL builds its indexes once, after the load**: the loaded tables' indexes and
+  unique constraints (as the database reports them, so those added later — a trigram
+  index, say — are included; not the primary keys nor what a foreign key depends on) are
+  dropped before and made again after, in a ``finally``; ``synchronous_commit`` is off and
+  ``maintenance_work_mem`` larger for the session; foreign-key triggers are skipped
+  (``session_replication_role = replica``, superuser only) for rows made consistent here;
+  tables stay logged. **SQLite** keeps its indexes (built after, they cost as much as kept
+  up), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
+  the end. Either way: load into a database nobody else writes to meanwhile, and that you
+  can rebuild (an error or Ctrl-C still makes the indexes again, but a killed load leaves
+  a SQLite file possibly unusable and a PostgreSQL database without the dropped indexes).
+
+What it does not make: PDFs (``pdf_sha256`` stays empty: a PDF is rendered on issue,
 0.35 s each), questionnaire responses, and user accounts for the generated agencies (their
 own steps in the history carry the agency admin role without a person); the audit
 companies, their staff (who can sign in, password as for ``demo``) and one application
@@ -25,25 +54,28 @@ sequences continue from what is there.
 
 from __future__ import annotations
 
+import functools
+import gc
+import hashlib
 import json
-import operator
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
+from json.encoder import encode_basestring
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from iris.core.db import db, new_public_id
-from iris.core.history import record_hash
+from iris.core import history
+from iris.core.db import db
 
 #: chunk of agencies generated and written together (bounded memory)
 CHUNK = 2000
-#: processes generating and writing at once (each owns some countries: see build_scale)
-WORKERS = 3
 
 # ----------------------------------------------------------------------------- vocabulary
 
@@ -174,8 +206,7 @@ STAFF_ROLES = ("planner", "lead_auditor", "auditor", "technical_reviewer", "deci
 
 def _j(value: Any) -> Any:
     """A payload value as it reads back from the JSON column (what the engine's
-    ``json_safe`` makes of it), without the JSON round trip: 1,000,000 certificates have
-    about 12,000,000 records."""
+    ``json_safe`` makes of it), without the JSON round trip."""
     if isinstance(value, datetime):
         if value.utcoffset():
             value = value.astimezone(UTC)
@@ -185,44 +216,140 @@ def _j(value: Any) -> Any:
     return value
 
 
-def _pick(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
-    return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
+def _cumulative(table: Sequence[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    keys, cum, total = [], [], 0
+    for key, weight in table:
+        total += weight
+        keys.append(key)
+        cum.append(total)
+    return keys, cum
 
 
 # ----------------------------------------------------------------------------- rows
 
-
-@dataclass
-class Rows:
-    """Rows of one chunk, per table, as dicts in insertion order."""
-
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
-        self.tables.setdefault(table, []).append(row)
-        return row
-
-
+#: The columns of each table, in the order of the tuples the generator makes and in
+#: insertion order (foreign keys). The writer checks them against the models: a column
+#: the models no longer have is an error, a column added since gets its scalar default.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "organisations": (
+        "id", "kind", "name", "country", "city", "address", "status", "status_changed_at",
+        "public_id", "created_at", "updated_at",
+    ),
+    "agency_profiles": (
+        "organisation_id", "trade_names", "services", "staff_count", "preferred_language",
+        "website", "postal_code", "created_at", "updated_at",
+    ),
+    "registration_numbers": (
+        "id", "organisation_id", "kind", "value", "public_id", "created_at", "updated_at",
+    ),
+    "corridors": (
+        "id", "organisation_id", "origin_country", "destination_country", "sectors",
+        "workers_per_year", "public_id", "created_at", "updated_at",
+    ),
+    "sites": (
+        "id", "organisation_id", "name", "address", "city", "country", "public_id",
+        "created_at", "updated_at",
+    ),
+    "applications": (
+        "id", "agency_id", "state", "version", "created_by_id", "submitted_at", "reviewer_id",
+        "review_due_at", "requested_items", "deferral_due_at", "rejection_reason_code",
+        "decided_at", "appeal_due_at", "public_id", "created_at", "updated_at",
+        "history_seq", "history_hash",
+    ),
+    "certification_cases": (
+        "id", "agency_id", "audit_company_id", "application_id", "audit_type", "state",
+        "version", "cap_due_at", "recommendation", "recommendation_rationale",
+        "technical_reviewer_id", "decision_maker_id", "decided_at", "decision_rationale",
+        "appeal_due_at", "public_id", "created_at", "updated_at", "history_seq", "history_hash",
+    ),
+    "case_team_members": (
+        "id", "case_id", "user_id", "team_role", "coi_confirmed_at", "created_at", "updated_at",
+    ),
+    "findings": (
+        "id", "case_id", "criterion", "grade", "statement", "evidence", "due_at", "status",
+        "correction", "root_cause", "action", "owner", "target_date", "verified_at",
+        "verified_by_id", "public_id", "created_at", "updated_at",
+    ),
+    "certificates": (
+        "id", "number", "agency_id", "audit_company_id", "case_id", "state", "version",
+        "issued_at", "original_issued_at", "expires_at", "next_surveillance_due",
+        "last_surveillance_at", "suspended_at", "suspension_reason_code",
+        "suspension_ends_at", "withdrawn_at", "status_changed_at", "replaces_id",
+        "standard_version", "language", "facts", "credential", "pdf_sha256", "public_id",
+        "created_at", "updated_at", "history_seq", "history_hash",
+    ),
+    "transition_records": (
+        "id", "subject_type", "subject_id", "seq", "trigger", "from_state", "to_state",
+        "actor_id", "actor_role", "at", "reason", "payload", "prev_hash", "hash",
+    ),
+    # the columns of iris.registry.sync.entry_row's row, in its order (set by the first entry)
+    "registry_entries": (),
+    "registry_identifiers": ("identifier", "certificate_id"),
+}  # fmt: skip
 #: insertion order (foreign keys)
-ORDER = (
-    "organisations",
-    "agency_profiles",
-    "registration_numbers",
-    "corridors",
-    "sites",
-    "applications",
-    "certification_cases",
-    "case_team_members",
-    "findings",
-    "certificates",
-    "transition_records",
-    "registry_entries",
-    "registry_identifiers",
-)
+ORDER = tuple(COLUMNS)
+
+
+#: "HH:MM:SS" of each second of a day, and "YYYY-MM-DD" of each day met (by ordinal):
+#: formatting a datetime from them costs half of ``isoformat`` (about 40 a certificate)
+_SECONDS = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+_DAYS: dict[int, str] = {}
+
+
+def _clock(moment: datetime) -> tuple[str, str]:
+    """("YYYY-MM-DD", "HH:MM:SS.ffffff") of a UTC datetime."""
+    day = _DAYS.get(ordinal := moment.toordinal())
+    if day is None:
+        day = _DAYS[ordinal] = moment.date().isoformat()
+    second = _SECONDS[moment.hour * 3600 + moment.minute * 60 + moment.second]
+    micro = moment.microsecond
+    return day, f"{second}.{micro:06d}" if micro else second + ".000000"
+
+
+def _ts(moment: datetime) -> str:
+    """A UTC datetime as the database holds it: SQLAlchemy's SQLite text (naive UTC,
+    ``isoformat(" ", "microseconds")`` without the offset), which PostgreSQL reads as
+    ``timestamptz`` in a UTC session."""
+    day, time_ = _clock(moment)
+    return f"{day} {time_}"
+
+
+def _ts_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else _ts(moment)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value: Any) -> str:
+    """Compact JSON text (UTF-8 characters as they are)."""
+    return _ENCODER.encode(value)
+
+
+def _plain(value: Any) -> Any:
+    """A value of entry_row's row as the database holds it."""
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, datetime):
+        return _ts(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, date):
+        return value.isoformat()
+    return _json(value)
+
+
+def _public_ids(n: int) -> list[str]:
+    """``n`` random public ids as :func:`iris.core.db.new_public_id` makes them (the hex
+    of a version-4 UUID), from one read of the system's random source."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    text = raw.hex()
+    return [text[i : i + 32] for i in range(0, 32 * n, 32)]
 
 
 class _Record:
-    """A transition record's columns, for :func:`record_hash`."""
+    """A transition record's columns: what record_content / record_hash and entry_row's
+    history read."""
 
     __slots__ = (
         "actor_id",
@@ -241,15 +368,181 @@ class _Record:
         "trigger",
     )
 
-    def as_row(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}
+    def __init__(
+        self,
+        *,
+        id: int = 0,
+        subject_type: str,
+        subject_id: int,
+        seq: int,
+        trigger: str,
+        from_state: str | None,
+        to_state: str,
+        actor_id: int | None,
+        actor_role: str,
+        at: datetime,
+        reason: str | None,
+        payload: dict[str, Any],
+        prev_hash: str | None = None,
+        hash: str = "",
+    ) -> None:
+        self.id, self.subject_type, self.subject_id, self.seq = id, subject_type, subject_id, seq
+        self.trigger, self.from_state, self.to_state = trigger, from_state, to_state
+        self.actor_id, self.actor_role, self.at, self.reason = actor_id, actor_role, at, reason
+        self.payload, self.prev_hash, self.hash = payload, prev_hash, hash
 
 
+@dataclass(slots=True)
 class _Cert:
-    """A certificate's columns, for :func:`iris.registry.sync.entry_row`."""
+    """A certificate's columns (what :func:`iris.registry.sync.entry_row` reads), its
+    facts, its records so far and its decision maker."""
 
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
+    id: int
+    number: str
+    agency_id: int
+    audit_company_id: int
+    case_id: int
+    state: str
+    issued_at: datetime
+    original_issued_at: datetime
+    expires_at: datetime
+    next_surveillance_due: date
+    status_changed_at: datetime
+    updated_at: datetime
+    replaces_id: int | None
+    language: str
+    facts: dict[str, Any]
+    facts_json: str
+    credential: str
+    public_id: str
+    dm: int
+    records: list[_Record] = field(default_factory=list)
+    last_surveillance_at: datetime | None = None
+    suspended_at: datetime | None = None
+    suspension_reason_code: str | None = None
+    suspension_ends_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+# ----------------------------------------------------------------------------- sealing
+
+#: sentinels of a template's variable fields (each must appear in the text)
+_SID, _SEQ, _ACTOR = 9_100_000_000_000_001, 9_100_000_000_000_002, 9_100_000_000_000_003
+_AT = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_MARK = "\ue000"  # payload values: a private-use character, kept as it is by the JSON
+
+
+class TemplateError(RuntimeError):
+    """The engine's record content no longer has the shape the loader's templates assume."""
+
+
+class _Template:
+    __slots__ = ("checked", "content", "payload")
+
+    def __init__(self, content: str, payload: str) -> None:
+        self.content, self.payload, self.checked = content, payload, False
+
+
+def _fill(text: str, slots: Sequence[tuple[str, int]]) -> str:
+    """``text`` as a str.format template: braces escaped, each sentinel a numbered field."""
+    text = text.replace("{", "{{").replace("}", "}}")
+    for sentinel, index in slots:
+        if sentinel not in text:
+            raise TemplateError(
+                f"the sentinel {sentinel!r} is not in the record's canonical JSON: what the "
+                "hash covers changed shape, update iris/ops/scale.py"
+            )
+        text = text.replace(sentinel, f"{{{index}}}")
+    return text
+
+
+def make_template(
+    subject_type: str,
+    trigger: str,
+    src: str | None,
+    dst: str,
+    actor: bool,
+    role: str,
+    reason: str | None,
+    keys: tuple[str, ...],
+) -> _Template:
+    """The canonical JSON of a record of this kind, as :func:`record_content` and
+    :func:`canonical_json` make it, with fields {0} subject id, {1} seq, {2} time, {3} actor,
+    {4}... the payload values (JSON literals) in ``keys`` order; and its payload's JSON with
+    fields {0}... for the same values."""
+    marks = [f"{_MARK}{i}" for i in range(len(keys))]
+    probe = _Record(
+        subject_type=subject_type,
+        subject_id=_SID,
+        seq=_SEQ,
+        trigger=trigger,
+        from_state=src,
+        to_state=dst,
+        actor_id=_ACTOR if actor else None,
+        actor_role=role,
+        at=_AT,
+        reason=reason,
+        payload=dict(zip(keys, marks, strict=True)),
+    )
+    literals = [history.canonical_json(m) for m in marks]
+    slots = [(str(_SID), 0), (str(_SEQ), 1), (_AT.isoformat(timespec="microseconds"), 2)]
+    if actor:
+        slots.append((str(_ACTOR), 3))
+    slots += [(lit, 4 + i) for i, lit in enumerate(literals)]
+    content = _fill(history.canonical_json(history.record_content(probe)), slots)
+    payload = _fill(
+        history.canonical_json(probe.payload), [(lit, i) for i, lit in enumerate(literals)]
+    )
+    return _Template(content, payload)
+
+
+@functools.cache
+def _case_path(
+    initial: bool, with_findings: bool, state: str
+) -> tuple[tuple[str, str, str, str, str], ...]:
+    """The steps (trigger, from, to, actor's staff role or "", role) of a case that ends in
+    ``state`` (a follow-up audit's ``stage1`` is ``stage2``)."""
+    path: list[tuple[str, str, str, str, str]] = [
+        ("assign_team", "team_pending", "audit_planned", "planner", "planner"),
+    ]
+    if initial:
+        path += [
+            ("start_stage1", "audit_planned", "stage1", "lead_auditor", "lead_auditor"),
+            ("start_stage2", "stage1", "stage2", "lead_auditor", "lead_auditor"),
+        ]
+    else:
+        path += [("start_onsite", "audit_planned", "stage2", "lead_auditor", "lead_auditor")]
+    if with_findings:
+        path += [
+            ("issue_findings", "stage2", "findings_issued", "lead_auditor", "lead_auditor"),
+            ("submit_cap", "findings_issued", "cap_submitted", "", "agency_admin"),
+            ("recommend", "cap_submitted", "recommended", "lead_auditor", "lead_auditor"),
+        ]
+    else:
+        path += [("recommend", "stage2", "recommended", "lead_auditor", "lead_auditor")]
+    path += [
+        ("review", "recommended", "decision_pending", "technical_reviewer", "technical_reviewer"),
+        ("grant", "decision_pending", "certified", "decision_maker", "decision_maker"),
+    ]
+    if state == "refused":
+        path[-1] = ("refuse", "decision_pending", "refused", "decision_maker", "decision_maker")
+    if state == "closed_not_certified":
+        path = [
+            p
+            for p in path
+            if p[1] != "cap_submitted"
+            and p[2] not in ("recommended", "decision_pending", "certified")
+        ]
+        path += [("close_overdue", "cap_submitted", "closed_not_certified", "", "system")]
+    if state == "team_pending":
+        return ()
+    for i, step in enumerate(path):
+        if step[2] == state:
+            return tuple(path[: i + 1])
+    return tuple(path)
+
+
+# ----------------------------------------------------------------------------- generating
 
 
 @dataclass
@@ -268,8 +561,12 @@ class ScaleReport:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+Sign = Callable[[str], str]
+
+
 class Generator:
-    """Builds the rows; ids come from ``next_ids`` (one counter per table)."""
+    """Builds the rows as tuples (``self.out``, per table, in :data:`COLUMNS` order); ids
+    come from ``next_ids`` (one counter per table)."""
 
     def __init__(
         self,
@@ -280,37 +577,63 @@ class Generator:
         reviewer_id: int,
         next_ids: dict[str, int],
         counters: dict[tuple[str, int], int],
-        sign: Callable[[dict[str, Any], datetime], str],
+        sign: Sign,
         kid: str,
         base_url: str,
         config: Any,
         countries: Sequence[tuple[str, int]] = COUNTRIES,
+        check_credential: Callable[[dict[str, Any], str], None] | None = None,
     ) -> None:
         self.rng = rng
-        self.countries = list(countries)
-        self.now = now
+        self.country_keys, self.country_cum = _cumulative(countries)
+        self.story_keys, self.story_cum = _cumulative(STORIES)
+        self.application_keys, self.application_cum = _cumulative(APPLICATION_STATES)
+        self.now = now.astimezone(UTC)
         self.staff = staff
         self.reviewer_id = reviewer_id
         self.ids = next_ids
         self.counters = counters
         self.sign = sign
+        self.check_credential = check_credential
         self.kid = kid
         self.base_url = base_url
+        self.config = config
         self.validity = int(config["IRIS_CERT_VALIDITY_YEARS"])
         self.suspension_months = int(config["IRIS_SUSPENSION_MAX_MONTHS"])
         self.cap_days = int(config["IRIS_CAP_DEADLINE_DAYS"])
         self.deferral_days = int(config["IRIS_DEFERRAL_DAYS"])
         self.review_days = int(config["IRIS_REVIEW_TARGET_DAYS"])
         self.standard = str(config.get("IRIS_STANDARD_VERSION", "1.2"))
-        self.agency_seq = 0
-        self.rows = Rows()
+        self.columns = dict(COLUMNS)
+        self.out: dict[str, list[tuple[Any, ...]]] = {name: [] for name in ORDER}
+        self.templates: dict[tuple[Any, ...], _Template] = {}
         self.certificates = 0
+        self._pool: list[str] = []
+        self._json_cache: dict[tuple[str, ...], str] = {}
 
     # -- helpers
     def next_id(self, table: str) -> int:
         value = self.ids[table]
         self.ids[table] = value + 1
         return value
+
+    def public_id(self) -> str:
+        if not self._pool:
+            self._pool = _public_ids(4096)
+        return self._pool.pop()
+
+    def json_list(self, items: list[str]) -> str:
+        """JSON text of a short list of strings (made once per distinct list)."""
+        key = tuple(items)
+        text = self._json_cache.get(key)
+        if text is None:
+            text = self._json_cache[key] = _json(items)
+        return text
+
+    def take(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows made since the last call."""
+        out, self.out = self.out, {name: [] for name in ORDER}
+        return out
 
     def number(self, country: str, year: int) -> str:
         from iris.certificates.numbering import format_number
@@ -320,35 +643,115 @@ class Generator:
         return format_number(country, year, seq)
 
     def chain(
-        self, subject_type: str, subject_id: int, steps: Iterable[tuple[Any, ...]]
-    ) -> list[_Record]:
-        """Records for ``steps`` = (trigger, from, to, actor_id, role, at, reason, payload)."""
-        out: list[_Record] = []
-        prev: str | None = None
-        for seq, (trigger, src, dst, actor, role, at, reason, payload) in enumerate(steps, 1):
-            rec = _Record()
-            rec.id = self.next_id("transition_records")
-            rec.subject_type, rec.subject_id, rec.seq = subject_type, subject_id, seq
-            rec.trigger, rec.from_state, rec.to_state = trigger, src, dst
-            rec.actor_id, rec.actor_role, rec.at = actor, role, at
-            rec.reason = reason
-            rec.payload = {k: _j(v) for k, v in payload.items()} if payload else {}
-            rec.prev_hash = prev
-            rec.hash = record_hash(prev, rec)
-            prev = rec.hash
-            out.append(rec)
-            self.rows.add("transition_records", rec.as_row())
-        return out
+        self,
+        subject_type: str,
+        subject_id: int,
+        steps: Iterable[tuple[Any, ...]],
+        *,
+        prev: str | None = None,
+        seq: int = 0,
+        keep: list[_Record] | None = None,
+    ) -> tuple[int, str]:
+        """Records for ``steps`` = (trigger, from, to, actor_id, role, at, reason, payload),
+        after record ``seq`` of hash ``prev``; kept in ``keep`` as objects if given. Returns
+        the chain's head, (seq, hash) of its last record, which the subject's row carries
+        (as :func:`iris.core.workflow.fire` writes it)."""
+        rows = self.out["transition_records"]
+        templates = self.templates
+        sha256 = hashlib.sha256
+        for trigger, src, dst, actor, role, at, reason, payload in steps:
+            seq += 1
+            keys = tuple(payload) if payload else ()
+            key = (subject_type, trigger, src, dst, actor is None, role, reason, keys)
+            template = templates.get(key)
+            if template is None:
+                template = templates[key] = make_template(
+                    subject_type, trigger, src, dst, actor is not None, role, reason, keys
+                )
+            if keys:
+                plain = {k: _j(payload[k]) for k in keys}
+                # a string's JSON literal as canonical_json writes it (json.dumps with
+                # ensure_ascii=False); checked with the template's first record
+                values = [
+                    encode_basestring(v) if type(v) is str else history.canonical_json(v)
+                    for v in plain.values()
+                ]
+                stored = template.payload.format(*values)
+            else:
+                plain, values, stored = {}, [], "{}"
+            day, time_ = _clock(at)
+            # the engine's text of the time (isoformat with microseconds, UTC): checked with
+            # each template's first record
+            iso = f"{day}T{time_}+00:00"
+            content = template.content.format(subject_id, seq, iso, actor, *values)
+            digest = sha256(((prev or "") + content).encode()).hexdigest()
+            record_id = self.ids["transition_records"]
+            self.ids["transition_records"] = record_id + 1
+            if not template.checked or keep is not None:
+                record = _Record(
+                    id=record_id,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    seq=seq,
+                    trigger=trigger,
+                    from_state=src,
+                    to_state=dst,
+                    actor_id=actor,
+                    actor_role=role,
+                    at=at,
+                    reason=reason,
+                    payload=plain,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+                if not template.checked:
+                    self._check(template, record, stored)
+                if keep is not None:
+                    keep.append(record)
+            rows.append(
+                (
+                    record_id,
+                    subject_type,
+                    subject_id,
+                    seq,
+                    trigger,
+                    src,
+                    dst,
+                    actor,
+                    role,
+                    f"{day} {time_}",
+                    reason,
+                    stored,
+                    prev,
+                    digest,
+                )
+            )
+            prev = digest
+        assert prev is not None, "a chain of no steps"
+        return seq, prev
+
+    @staticmethod
+    def _check(template: _Template, record: _Record, stored: str) -> None:
+        """The first record of each template: sealed as the engine seals it, and its
+        stored payload reads back as the payload the hash covers."""
+        if history.record_hash(record.prev_hash, record) != record.hash:
+            raise TemplateError(
+                f"a {record.subject_type} {record.trigger!r} record sealed from its template "
+                "differs from iris.core.history.record_hash: update iris/ops/scale.py"
+            )
+        if json.loads(stored) != record.payload:
+            raise TemplateError(f"the stored payload of {record.trigger!r} reads back changed")
+        template.checked = True
 
     def moment(self, start: datetime, end: datetime) -> datetime:
         span = max(1, int((end - start).total_seconds()))
-        return (start + timedelta(seconds=self.rng.randrange(span))).replace(microsecond=0)
+        return (start + timedelta(seconds=int(self.rng.random() * span))).replace(microsecond=0)
 
     # -- an agency
-    def agency(self, certified: bool) -> dict[str, Any]:
+    def agency(self) -> dict[str, Any]:
         rng = self.rng
-        self.agency_seq += 1
-        country = _pick(rng, self.countries)
+        out = self.out
+        country = rng.choices(self.country_keys, cum_weights=self.country_cum)[0]
         city = rng.choice(CITIES[country])
         first, second, form = NAME_PARTS.get(country, GENERIC_PARTS)
         name = f"{rng.choice(first)} {rng.choice(second)} {city} {rng.choice(form)}"
@@ -356,39 +759,29 @@ class Generator:
         created = self.moment(
             self.now - timedelta(days=365 * 8), self.now - timedelta(days=365 * 4)
         )
-        self.rows.add(
-            "organisations",
-            {
-                "id": org_id,
-                "kind": "agency",
-                "name": name,
-                "country": country,
-                "city": city,
-                "address": f"ul. Główna {org_id % 200 + 1}"
-                if country == "PL"
-                else f"{org_id % 200 + 1} Main Street",
-                "status": "active",
-                "status_changed_at": None,
-                "public_id": new_public_id(),
-                "created_at": created,
-                "updated_at": created,
-            },
+        c = _ts(created)
+        address = (
+            f"ul. Główna {org_id % 200 + 1}"
+            if country == "PL"
+            else f"{org_id % 200 + 1} Main Street"
+        )
+        out["organisations"].append(
+            (org_id, "agency", name, country, city, address, "active", None, self.public_id(), c, c)
         )
         trade = [f"{name.split()[0]} {city}"] if rng.random() < 0.3 else []
         services = sorted(rng.sample(SERVICES, rng.randint(2, 4)))
-        self.rows.add(
-            "agency_profiles",
-            {
-                "organisation_id": org_id,
-                "trade_names": trade,
-                "services": services,
-                "staff_count": rng.randint(3, 400),
-                "preferred_language": LANGUAGE.get(country, "en"),
-                "website": None,
-                "postal_code": None,
-                "created_at": created,
-                "updated_at": created,
-            },
+        out["agency_profiles"].append(
+            (
+                org_id,
+                _json(trade) if trade else "[]",
+                self.json_list(services),
+                rng.randint(3, 400),
+                LANGUAGE.get(country, "en"),
+                None,
+                None,
+                c,
+                c,
+            )
         )
         regs: dict[str, str] = {}
         if country == "PL":
@@ -401,52 +794,33 @@ class Generator:
             regs = {"edrpou": f"{30000000 + org_id:08d}"}
         else:
             regs = {"other": f"{country}-LIC-{org_id:08d}"}
+        table = out["registration_numbers"]
         for kind, value in regs.items():
-            self.rows.add(
-                "registration_numbers",
-                {
-                    "id": self.next_id("registration_numbers"),
-                    "organisation_id": org_id,
-                    "kind": kind,
-                    "value": value,
-                    "public_id": new_public_id(),
-                    "created_at": created,
-                    "updated_at": created,
-                },
+            table.append(
+                (self.next_id("registration_numbers"), org_id, kind, value, self.public_id(), c, c)
             )
         corridors = []
+        table = out["corridors"]
         for dest in rng.sample(DESTINATIONS, rng.choice((1, 1, 2))):
             origin = country if country != dest else rng.choice(("UA", "PH", "NP", "IN", "VN"))
             sectors = sorted(rng.sample(SECTORS, rng.randint(1, 2)))
             corridors.append((origin, dest, sectors))
-            self.rows.add(
-                "corridors",
-                {
-                    "id": self.next_id("corridors"),
-                    "organisation_id": org_id,
-                    "origin_country": origin,
-                    "destination_country": dest,
-                    "sectors": sectors,
-                    "workers_per_year": rng.randint(10, 2000),
-                    "public_id": new_public_id(),
-                    "created_at": created,
-                    "updated_at": created,
-                },
+            table.append(
+                (
+                    self.next_id("corridors"),
+                    org_id,
+                    origin,
+                    dest,
+                    self.json_list(sectors),
+                    rng.randint(10, 2000),
+                    self.public_id(),
+                    c,
+                    c,
+                )
             )
         site_name = "Head office" if country != "PL" else "Siedziba"
-        self.rows.add(
-            "sites",
-            {
-                "id": self.next_id("sites"),
-                "organisation_id": org_id,
-                "name": site_name,
-                "address": "",
-                "city": city,
-                "country": country,
-                "public_id": new_public_id(),
-                "created_at": created,
-                "updated_at": created,
-            },
+        out["sites"].append(
+            (self.next_id("sites"), org_id, site_name, "", city, country, self.public_id(), c, c)
         )
         return {
             "id": org_id,
@@ -454,10 +828,15 @@ class Generator:
             "country": country,
             "city": city,
             "trade": trade,
-            "services": services,
-            "regs": regs,
-            "corridors": sorted(corridors),
-            "site": f"{site_name}, {city}",
+            # the certified facts' parts (keys in sorted order: see certificate())
+            "registration_numbers": {k.upper(): v for k, v in sorted(regs.items())},
+            "scope": {
+                "corridors": [
+                    {"destination": d, "origin": o, "sectors": s} for o, d, s in sorted(corridors)
+                ],
+                "services": services,
+                "sites": [f"{site_name}, {city}"],
+            },
             "created": created,
         }
 
@@ -466,28 +845,14 @@ class Generator:
         self, agency: dict[str, Any], state: str, start: datetime
     ) -> tuple[int, datetime]:
         """An application of ``agency`` that ends in ``state``; returns (id, last step time)."""
+        rng = self.rng
         app_id = self.next_id("applications")
         t = start
         steps: list[tuple[Any, ...]] = [
-            ("create", None, "draft", None, "agency_admin", t, None, {})
+            ("create", None, "draft", None, "agency_admin", t, None, None)
         ]
-        row: dict[str, Any] = {
-            "id": app_id,
-            "agency_id": agency["id"],
-            "state": state,
-            "version": 1,
-            "created_by_id": None,
-            "submitted_at": None,
-            "reviewer_id": None,
-            "review_due_at": None,
-            "requested_items": [],
-            "deferral_due_at": None,
-            "rejection_reason_code": None,
-            "decided_at": None,
-            "appeal_due_at": None,
-            "public_id": new_public_id(),
-            "created_at": start,
-        }
+        submitted = reviewer = review_due = deferral_due = rejection = decided = None
+        requested = "[]"
 
         def step(
             trigger: str,
@@ -500,15 +865,16 @@ class Generator:
             payload: dict[str, Any] | None = None,
         ) -> None:
             nonlocal t
-            t = t + timedelta(days=days, seconds=self.rng.randrange(3600))
-            steps.append((trigger, src, dst, actor, role, t, reason, payload or {}))
+            t = t + timedelta(days=days, seconds=int(rng.random() * 3600))
+            steps.append((trigger, src, dst, actor, role, t, reason, payload))
 
-        if state == "withdrawn" and self.rng.random() < 0.5:
+        rid = self.reviewer_id
+        if state == "withdrawn" and rng.random() < 0.5:
             step("withdraw", "draft", "withdrawn", None, "agency_admin", 10)
         elif state != "draft":
-            step("submit", "draft", "submitted", None, "agency_admin", self.rng.uniform(3, 40))
-            row["submitted_at"] = t
-            row["review_due_at"] = t + timedelta(days=self.review_days)
+            step("submit", "draft", "submitted", None, "agency_admin", rng.uniform(3, 40))
+            submitted = t
+            review_due = t + timedelta(days=self.review_days)
             if state == "withdrawn":
                 step("withdraw", "submitted", "withdrawn", None, "agency_admin", 2)
             elif state != "submitted":
@@ -516,58 +882,66 @@ class Generator:
                     "start_review",
                     "submitted",
                     "under_review",
-                    self.reviewer_id,
+                    rid,
                     "application_reviewer",
-                    self.rng.uniform(1, 10),
+                    rng.uniform(1, 10),
                 )
-                row["reviewer_id"] = self.reviewer_id
-                if state in ("deferred", "lapsed") or self.rng.random() < 0.15:
+                reviewer = rid
+                if state in ("deferred", "lapsed") or rng.random() < 0.15:
                     step(
                         "defer",
                         "under_review",
                         "deferred",
-                        self.reviewer_id,
+                        rid,
                         "application_reviewer",
                         5,
                         "Licence extract missing",
                     )
-                    row["requested_items"] = [
-                        {"text": "Current KRAZ register extract", "answer": ""}
-                    ]
-                    row["deferral_due_at"] = t + timedelta(days=self.deferral_days)
+                    requested = '[{"text":"Current KRAZ register extract","answer":""}]'
+                    deferral_due = t + timedelta(days=self.deferral_days)
                     if state == "lapsed":
                         step("lapse", "deferred", "lapsed", None, "system", self.deferral_days + 1)
                     elif state != "deferred":
                         step("resubmit", "deferred", "under_review", None, "agency_admin", 20)
-                        row["requested_items"] = [
-                            {"text": "Current KRAZ register extract", "answer": "Uploaded"}
-                        ]
+                        requested = '[{"text":"Current KRAZ register extract","answer":"Uploaded"}]'
                 if state == "rejected":
                     step(
                         "reject",
                         "under_review",
                         "rejected",
-                        self.reviewer_id,
+                        rid,
                         "application_reviewer",
                         7,
                         "Not a labour recruiter",
                         {"reason_code": "not_eligible"},
                     )
-                    row["rejection_reason_code"] = "not_eligible"
-                    row["decided_at"] = t
+                    rejection = "not_eligible"
+                    decided = t
                 elif state == "accepted":
-                    step(
-                        "accept",
-                        "under_review",
-                        "accepted",
-                        self.reviewer_id,
-                        "application_reviewer",
-                        7,
-                    )
-                    row["decided_at"] = t
-        row["updated_at"] = t
-        self.rows.add("applications", row)
-        self.chain("application", app_id, steps)
+                    step("accept", "under_review", "accepted", rid, "application_reviewer", 7)
+                    decided = t
+        head = self.chain("application", app_id, steps)
+        self.out["applications"].append(
+            (
+                app_id,
+                agency["id"],
+                state,
+                1,
+                None,
+                _ts_or_none(submitted),
+                reviewer,
+                _ts_or_none(review_due),
+                requested,
+                _ts_or_none(deferral_due),
+                rejection,
+                _ts_or_none(decided),
+                None,
+                self.public_id(),
+                _ts(start),
+                _ts(t),
+                *head,
+            )
+        )
         return app_id, t
 
     # -- cases
@@ -582,12 +956,13 @@ class Generator:
         start: datetime,
     ) -> tuple[int, datetime]:
         """A case that ends in ``state`` (``certified`` for a grant); (id, last step time)."""
+        rng = self.rng
         case_id = self.next_id("certification_cases")
         u = staff.users
         t = start
         initial = audit_type == "initial"
         steps: list[tuple[Any, ...]] = [
-            ("open", None, "team_pending", None, "agency_admin", t, None, {})
+            ("open", None, "team_pending", None, "agency_admin", t, None, None)
             if initial
             else (
                 "open_followup",
@@ -600,141 +975,95 @@ class Generator:
                 {"audit_type": audit_type},
             )
         ]
-        row: dict[str, Any] = {
-            "id": case_id,
-            "agency_id": agency["id"],
-            "audit_company_id": staff.company_id,
-            "application_id": application_id,
-            "audit_type": audit_type,
-            "state": state,
-            "version": 1,
-            "cap_due_at": None,
-            "recommendation": None,
-            "recommendation_rationale": None,
-            "technical_reviewer_id": None,
-            "decision_maker_id": None,
-            "decided_at": None,
-            "decision_rationale": None,
-            "appeal_due_at": None,
-            "public_id": new_public_id(),
-            "created_at": start,
-        }
-        path: list[tuple[str, str, str, str, str]] = [
-            ("assign_team", "team_pending", "audit_planned", "planner", "planner"),
-        ]
-        if initial:
-            path += [
-                ("start_stage1", "audit_planned", "stage1", "lead_auditor", "lead_auditor"),
-                ("start_stage2", "stage1", "stage2", "lead_auditor", "lead_auditor"),
-            ]
-        else:
-            path += [("start_onsite", "audit_planned", "stage2", "lead_auditor", "lead_auditor")]
+        cap_due = recommendation = rationale = reviewer = decider = decided = None
+        decision = appeal_due = None
         with_findings = state in ("findings_issued", "cap_submitted", "closed_not_certified") or (
             state in ("recommended", "decision_pending", "certified", "refused")
-            and self.rng.random() < 0.3
+            and rng.random() < 0.3
         )
-        if with_findings:
-            path += [
-                ("issue_findings", "stage2", "findings_issued", "lead_auditor", "lead_auditor"),
-                ("submit_cap", "findings_issued", "cap_submitted", "", "agency_admin"),
-                ("recommend", "cap_submitted", "recommended", "lead_auditor", "lead_auditor"),
-            ]
-        else:
-            path += [("recommend", "stage2", "recommended", "lead_auditor", "lead_auditor")]
-        path += [
-            (
-                "review",
-                "recommended",
-                "decision_pending",
-                "technical_reviewer",
-                "technical_reviewer",
-            ),
-            ("grant", "decision_pending", "certified", "decision_maker", "decision_maker"),
-        ]
-        if state == "refused":
-            path[-1] = ("refuse", "decision_pending", "refused", "decision_maker", "decision_maker")
-        if state == "closed_not_certified":
-            path = [
-                p
-                for p in path
-                if p[1] != "cap_submitted"
-                and p[2] not in ("recommended", "decision_pending", "certified")
-            ]
-            path += [("close_overdue", "cap_submitted", "closed_not_certified", "", "system")]
         if state == "stage1" and not initial:
-            state = row["state"] = "stage2"  # follow-up audits have no stage 1
-        if state == "team_pending":
-            path = []
-        for trigger, src, dst, who, role in path:
-            gap = self.rng.uniform(3, 25)
-            t = t + timedelta(days=gap, seconds=self.rng.randrange(3600))
-            payload: dict[str, Any] = {}
+            state = "stage2"  # follow-up audits have no stage 1
+        for trigger, src, dst, who, role in _case_path(initial, with_findings, state):
+            t = t + timedelta(days=rng.uniform(3, 25), seconds=int(rng.random() * 3600))
+            payload: dict[str, Any] | None = None
             reason = None
             if trigger == "issue_findings":
-                row["cap_due_at"] = t + timedelta(days=self.cap_days)
-                payload = {"cap_due_at": row["cap_due_at"]}
-            if trigger == "recommend":
-                row["recommendation"] = "refuse" if state == "refused" else "grant"
-                row["recommendation_rationale"] = "Conforms to the standard."
-                reason = "Conforms to the standard."
-                payload = {"recommendation": row["recommendation"]}
-            if trigger == "review":
-                row["technical_reviewer_id"] = u["technical_reviewer"]
-            if trigger in ("grant", "refuse"):
-                row["decision_maker_id"] = u["decision_maker"]
-                row["decided_at"] = t
-                row["decision_rationale"] = "Four-eyes decision on the recommended report."
-                reason = row["decision_rationale"]
+                cap_due = t + timedelta(days=self.cap_days)
+                payload = {"cap_due_at": cap_due}
+            elif trigger == "recommend":
+                recommendation = "refuse" if state == "refused" else "grant"
+                rationale = reason = "Conforms to the standard."
+                payload = {"recommendation": recommendation}
+            elif trigger == "review":
+                reviewer = u["technical_reviewer"]
+            elif trigger in ("grant", "refuse"):
+                decider = u["decision_maker"]
+                decided = t
+                decision = reason = "Four-eyes decision on the recommended report."
                 if trigger == "refuse":
-                    row["appeal_due_at"] = t + timedelta(days=30)
+                    appeal_due = t + timedelta(days=30)
             steps.append((trigger, src, dst, u[who] if who else None, role, t, reason, payload))
-            if dst == state:
-                break
-        row["updated_at"] = t
-        self.rows.add("certification_cases", row)
-        self.chain("certification", case_id, steps)
+        s = _ts(start)
+        head = self.chain("certification", case_id, steps)
+        self.out["certification_cases"].append(
+            (
+                case_id,
+                agency["id"],
+                staff.company_id,
+                application_id,
+                audit_type,
+                state,
+                1,
+                _ts_or_none(cap_due),
+                recommendation,
+                rationale,
+                reviewer,
+                decider,
+                _ts_or_none(decided),
+                decision,
+                _ts_or_none(appeal_due),
+                self.public_id(),
+                s,
+                _ts(t),
+                *head,
+            )
+        )
         if state != "team_pending":
+            table = self.out["case_team_members"]
             for member, role in ((u["lead_auditor"], "lead"), (u["auditor"], "auditor")):
-                self.rows.add(
-                    "case_team_members",
-                    {
-                        "id": self.next_id("case_team_members"),
-                        "case_id": case_id,
-                        "user_id": member,
-                        "team_role": role,
-                        "coi_confirmed_at": start,
-                        "created_at": start,
-                        "updated_at": start,
-                    },
-                )
+                table.append((self.next_id("case_team_members"), case_id, member, role, s, s, s))
         if with_findings:
-            due = row["cap_due_at"] or (t + timedelta(days=self.cap_days))
+            due = _ts(cap_due or (t + timedelta(days=self.cap_days)))
             closed = state not in ("findings_issued", "cap_submitted", "closed_not_certified")
+            status = (
+                "verified_closed"
+                if closed
+                else ("plan_submitted" if state == "cap_submitted" else "open")
+            )
+            at = _ts(t)
+            table = self.out["findings"]
             for criterion, grade in (("C.1", "major"), ("E.1", "minor")):
-                self.rows.add(
-                    "findings",
-                    {
-                        "id": self.next_id("findings"),
-                        "case_id": case_id,
-                        "criterion": criterion,
-                        "grade": grade,
-                        "statement": "Fee register incomplete for two workers.",
-                        "evidence": "Sample of 12 contracts",
-                        "due_at": due,
-                        "status": "verified_closed"
-                        if closed
-                        else ("plan_submitted" if state == "cap_submitted" else "open"),
-                        "correction": None,
-                        "root_cause": None,
-                        "action": None,
-                        "owner": None,
-                        "target_date": None,
-                        "verified_at": t if closed else None,
-                        "verified_by_id": u["lead_auditor"] if closed else None,
-                        "public_id": new_public_id(),
-                        "created_at": t,
-                        "updated_at": t,
-                    },
+                table.append(
+                    (
+                        self.next_id("findings"),
+                        case_id,
+                        criterion,
+                        grade,
+                        "Fee register incomplete for two workers.",
+                        "Sample of 12 contracts",
+                        due,
+                        status,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        at if closed else None,
+                        u["lead_auditor"] if closed else None,
+                        self.public_id(),
+                        at,
+                        at,
+                    )
                 )
         return case_id, t
 
@@ -748,45 +1077,51 @@ class Generator:
         *,
         final: str,
         until: datetime,
-        replaces: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """A certificate issued at ``issued`` whose story ends in ``final`` before ``until``."""
+        replaces: _Cert | None = None,
+    ) -> _Cert:
+        """A certificate issued at ``issued`` whose story ends in ``final`` before ``until``;
+        its row and registry entry are written by :meth:`publish` (a supersession may
+        change it first)."""
         from iris.certificates.workflow import surveillance_due
         from iris.core.dates import add_months, add_years
 
+        rng = self.rng
         cert_id = self.next_id("certificates")
         number = self.number(agency["country"], issued.year)
         expires = add_years(issued, self.validity)
-        original = replaces["original_issued_at"] if replaces else issued
-        u = staff.users
+        original = replaces.original_issued_at if replaces else issued
+        dm = staff.users["decision_maker"]
+        # the facts as issuance makes them, written with their keys in sorted order: their
+        # JSON is then at once the canonical JSON the credential signs (iris.core.signing's:
+        # sorted keys, no spaces; checked against the engine's signature) and the stored
+        # facts (the registry document, built from the facts as stored, keeps that order)
         facts = {
-            "v": 1,
-            "type": "IRISCertificate",
-            "iss": self.base_url,
-            "number": number,
-            "holder": {
-                "name": agency["name"],
-                "trade_names": agency["trade"],
-                "country": agency["country"],
-                "city": agency["city"],
-                "registration_numbers": {k.upper(): v for k, v in sorted(agency["regs"].items())},
-            },
-            "scope": {
-                "corridors": [
-                    {"origin": o, "destination": d, "sectors": s} for o, d, s in agency["corridors"]
-                ],
-                "services": agency["services"],
-                "sites": [agency["site"]],
-            },
-            "audit_company": {"name": staff.company_name, "country": staff.company_country},
-            "standard": {"name": "IRIS Standard", "version": self.standard},
-            "issued_at": issued.date().isoformat(),
-            "original_issued_at": original.date().isoformat(),
+            "audit_company": {"country": staff.company_country, "name": staff.company_name},
             "expires_at": expires.date().isoformat(),
-            "verify_url": f"{self.base_url}/verify/{number}",
-            "status_list": f"{self.base_url}/registry/status-list.jwt",
+            "holder": {
+                "city": agency["city"],
+                "country": agency["country"],
+                "name": agency["name"],
+                "registration_numbers": agency["registration_numbers"],
+                "trade_names": agency["trade"],
+            },
+            "iss": self.base_url,
+            "issued_at": issued.date().isoformat(),
             "kid": self.kid,
+            "number": number,
+            "original_issued_at": original.date().isoformat(),
+            "scope": agency["scope"],
+            "standard": {"name": "IRIS Standard", "version": self.standard},
+            "status_list": f"{self.base_url}/registry/status-list.jwt",
+            "type": "IRISCertificate",
+            "v": 1,
+            "verify_url": f"{self.base_url}/verify/{number}",
         }
+        facts_json = _json(facts)
+        credential = self.sign(facts_json)
+        if self.check_credential is not None:
+            self.check_credential(facts, credential)
+            self.check_credential = None
         next_due = surveillance_due(issued)
         cert = _Cert(
             id=cert_id,
@@ -795,40 +1130,32 @@ class Generator:
             audit_company_id=staff.company_id,
             case_id=case_id,
             state="active",
-            version=1,
             issued_at=issued,
             original_issued_at=original,
             expires_at=expires,
             next_surveillance_due=next_due,
-            last_surveillance_at=None,
-            suspended_at=None,
-            suspension_reason_code=None,
-            suspension_ends_at=None,
-            withdrawn_at=None,
             status_changed_at=issued,
-            replaces_id=replaces["id"] if replaces else None,
-            standard_version=self.standard,
+            updated_at=issued,
+            replaces_id=replaces.id if replaces else None,
             language=LANGUAGE.get(agency["country"], "en"),
             facts=facts,
-            credential=self.sign(facts, self.now),
-            pdf_sha256=None,
-            public_id=new_public_id(),
-            created_at=issued,
-            updated_at=issued,
+            facts_json=facts_json,
+            credential=credential,
+            public_id=self.public_id(),
+            dm=dm,
         )
         steps: list[tuple[Any, ...]] = [
             (
                 "issue",
                 None,
                 "active",
-                u["decision_maker"],
+                dm,
                 "decision_maker",
                 issued,
                 None,
                 {"number": number, "expires_at": expires, "next_surveillance_due": next_due},
             )
         ]
-        dm = u["decision_maker"]
         if final != "active" and final != "superseded":
             at = self.moment(issued + timedelta(days=60), min(until, expires) - timedelta(days=2))
             if final == "withdrawn":
@@ -839,7 +1166,7 @@ class Generator:
                         max(issued + timedelta(days=1), self.now - timedelta(days=150)),
                         self.now - timedelta(days=1),
                     )
-                code = self.rng.choice(SUSPENSION_REASONS)
+                code = rng.choice(SUSPENSION_REASONS)
                 ends = add_months(at, self.suspension_months)
                 steps.append(
                     (
@@ -858,8 +1185,7 @@ class Generator:
                 cert.status_changed_at = at
                 if final == "withdrawn":
                     at2 = min(
-                        at + timedelta(days=self.rng.randint(20, 150)),
-                        self.now - timedelta(hours=1),
+                        at + timedelta(days=rng.randint(20, 150)), self.now - timedelta(hours=1)
                     )
                     steps.append(
                         (
@@ -875,8 +1201,8 @@ class Generator:
                     )
                     cert.state, cert.withdrawn_at, cert.status_changed_at = "withdrawn", at2, at2
             elif final == "expired":
-                at = expires + timedelta(hours=self.rng.randint(1, 48))
-                steps.append(("expire", "active", "expired", None, "system", at, None, {}))
+                at = expires + timedelta(hours=rng.randint(1, 48))
+                steps.append(("expire", "active", "expired", None, "system", at, None, None))
                 cert.state, cert.status_changed_at = "expired", at
             elif final == "cancelled":
                 steps.append(
@@ -895,66 +1221,94 @@ class Generator:
         if final == "active" and issued < self.now - timedelta(days=400):
             cert.last_surveillance_at = issued + timedelta(days=360)
             cert.next_surveillance_due = add_months(issued, 24).date()
-        row = self.rows.add("certificates", dict(cert.__dict__))
-        records = self.chain("certificate", cert_id, steps)
+        self.chain("certificate", cert_id, steps, keep=cert.records)
         self.certificates += 1
-        return {
-            "cert": cert,
-            "records": records,
-            "original_issued_at": original,
-            "id": cert_id,
-            "staff": staff,
-            "row": row,
-        }
+        return cert
 
-    def supersede(self, old: dict[str, Any], new_number: str, at: datetime) -> None:
-        """Append the supersession to ``old``'s chain (its registry entry is built after)."""
-        cert = old["cert"]
-        rec = _Record()
-        prev = old["records"][-1]
-        rec.id = self.next_id("transition_records")
-        rec.subject_type, rec.subject_id, rec.seq = "certificate", cert.id, prev.seq + 1
-        rec.trigger, rec.from_state, rec.to_state = "supersede", "active", "superseded"
-        rec.actor_id, rec.actor_role = old["staff"].users["decision_maker"], "decision_maker"
-        rec.at, rec.reason = at, "Recertification granted."
-        rec.payload = {"superseded_by": new_number}
-        rec.prev_hash = prev.hash
-        rec.hash = record_hash(prev.hash, rec)
-        old["records"].append(rec)
-        self.rows.add("transition_records", rec.as_row())
-        cert.state, cert.status_changed_at, cert.updated_at = "superseded", at, at
-        old["row"].update(state="superseded", status_changed_at=at, updated_at=at)
+    def supersede(self, old: _Cert, new_number: str, at: datetime) -> None:
+        """Append the supersession to ``old``'s chain (its row is written after)."""
+        last = old.records[-1]
+        step = (
+            "supersede",
+            "active",
+            "superseded",
+            old.dm,
+            "decision_maker",
+            at,
+            "Recertification granted.",
+            {"superseded_by": new_number},
+        )
+        self.chain("certificate", old.id, [step], prev=last.hash, seq=last.seq, keep=old.records)
+        old.state, old.status_changed_at, old.updated_at = "superseded", at, at
 
-    def entry(self, made: dict[str, Any]) -> None:
+    def publish(self, cert: _Cert) -> None:
+        """The certificate's row, its registry entry (entry_row's) and identifiers."""
         from iris.registry.sync import entry_row
 
-        cert = made["cert"]
-        row, keys = entry_row(cert, cert.facts, made["records"], self.base_url)
-        self.rows.add("registry_entries", row)
+        issued = _ts(cert.issued_at)
+        self.out["certificates"].append(
+            (
+                cert.id,
+                cert.number,
+                cert.agency_id,
+                cert.audit_company_id,
+                cert.case_id,
+                cert.state,
+                1,
+                issued,
+                _ts(cert.original_issued_at),
+                _ts(cert.expires_at),
+                cert.next_surveillance_due.isoformat(),
+                _ts_or_none(cert.last_surveillance_at),
+                _ts_or_none(cert.suspended_at),
+                cert.suspension_reason_code,
+                _ts_or_none(cert.suspension_ends_at),
+                _ts_or_none(cert.withdrawn_at),
+                _ts(cert.status_changed_at),
+                cert.replaces_id,
+                self.standard,
+                cert.language,
+                cert.facts_json,
+                cert.credential,
+                None,
+                cert.public_id,
+                issued,
+                _ts(cert.updated_at),
+                cert.records[-1].seq,
+                cert.records[-1].hash,
+            )
+        )
+        row, keys = entry_row(cert, cert.facts, cert.records, self.base_url)
+        columns = self.columns["registry_entries"]
+        if not columns:
+            columns = self.columns["registry_entries"] = tuple(row)
+        elif len(row) != len(columns):
+            raise RuntimeError(f"entry_row's columns changed: {sorted(row)}")
+        self.out["registry_entries"].append(tuple([_plain(row[c]) for c in columns]))
+        table = self.out["registry_identifiers"]
         for key in sorted(keys):
-            self.rows.add("registry_identifiers", {"identifier": key, "certificate_id": cert.id})
+            table.append((key, cert.id))
 
     # -- one agency's whole story
     def certified_agency(self, story: str) -> None:
         rng = self.rng
-        agency = self.agency(True)
+        agency = self.agency()
         staff = rng.choice(self.staff)
         validity_days = 365 * self.validity
+        now = self.now
         # the application and the initial case take 30 to 230 days from ``start`` to the grant
         if story == "expired":
             start = self.moment(
-                self.now - timedelta(days=validity_days + 400),
-                self.now - timedelta(days=validity_days + 240),
+                now - timedelta(days=validity_days + 400),
+                now - timedelta(days=validity_days + 240),
             )
         elif story == "recertified":
             start = self.moment(
-                self.now - timedelta(days=2 * validity_days - 400),
-                self.now - timedelta(days=validity_days + 200),
+                now - timedelta(days=2 * validity_days - 400),
+                now - timedelta(days=validity_days + 200),
             )
         else:
-            start = self.moment(
-                self.now - timedelta(days=validity_days), self.now - timedelta(days=250)
-            )
+            start = self.moment(now - timedelta(days=validity_days), now - timedelta(days=250))
         start = max(start, agency["created"])
         app_id, t = self.application(agency, "accepted", start)
         case_id, t = self.case(
@@ -967,11 +1321,9 @@ class Generator:
         )
         issued = t + timedelta(minutes=1)
         final = "active" if story == "recertified" else story
-        made = self.certificate(agency, staff, case_id, issued, final=final, until=self.now)
+        cert = self.certificate(agency, staff, case_id, issued, final=final, until=now)
         if story == "recertified":
-            start2 = min(
-                made["cert"].expires_at - timedelta(days=200), self.now - timedelta(days=160)
-            )
+            start2 = min(cert.expires_at - timedelta(days=200), now - timedelta(days=160))
             case2, t2 = self.case(
                 agency,
                 staff,
@@ -981,14 +1333,14 @@ class Generator:
                 start=start2,
             )
             issued2 = max(t2 + timedelta(minutes=1), issued + timedelta(days=30))
-            made2 = self.certificate(
-                agency, staff, case2, issued2, final="active", until=self.now, replaces=made
+            cert2 = self.certificate(
+                agency, staff, case2, issued2, final="active", until=now, replaces=cert
             )
-            self.supersede(made, made2["cert"].number, issued2)
-            self.entry(made)
-            made = made2
-        self.entry(made)
-        if made["cert"].state == "active" and rng.random() < SURVEILLANCE_SHARE:
+            self.supersede(cert, cert2.number, issued2)
+            self.publish(cert)
+            cert = cert2
+        self.publish(cert)
+        if cert.state == "active" and rng.random() < SURVEILLANCE_SHARE:
             state = rng.choice(OPEN_CASE_STATES[:8])
             self.case(
                 agency,
@@ -996,13 +1348,13 @@ class Generator:
                 state=state,
                 audit_type="surveillance",
                 application_id=None,
-                start=self.now - timedelta(days=rng.randint(155, 200)),
+                start=now - timedelta(days=rng.randint(155, 200)),
             )
 
     def applicant_agency(self, state: str | None = None, case_state: str | None = None) -> None:
         rng = self.rng
-        agency = self.agency(False)
-        state = state or _pick(rng, APPLICATION_STATES)
+        agency = self.agency()
+        state = state or rng.choices(self.application_keys, cum_weights=self.application_cum)[0]
         start = self.moment(self.now - timedelta(days=500), self.now - timedelta(days=100))
         if state == "accepted":  # then a case of up to 200 days
             start = self.moment(self.now - timedelta(days=700), self.now - timedelta(days=300))
@@ -1020,139 +1372,242 @@ class Generator:
                 start=t + timedelta(days=2),
             )
 
+    def story(self) -> str:
+        return self.rng.choices(self.story_keys, cum_weights=self.story_cum)[0]
+
 
 # ----------------------------------------------------------------------------- writing
 
 
-def _sqlite_datetime(value: datetime) -> str:
-    # SQLAlchemy's SQLite format, naive UTC: "YYYY-MM-DD HH:MM:SS.ffffff"
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+def _raw_connection() -> Any:
+    """A DBAPI connection of its own to the app's database: on PostgreSQL one of the
+    engine's, detached from the pool (never handed back with the load's settings); on
+    SQLite a plain ``sqlite3`` connection in autocommit mode (the engine's connections
+    put the file back in WAL mode as they open)."""
+    if _is_postgres():
+        raw = db.engine.raw_connection()
+        driver = raw.driver_connection
+        raw.detach()
+        return driver
+    import sqlite3
+
+    path = db.engine.url.database
+    if not path or path == ":memory:":
+        raise RuntimeError("demo --scale needs a database file (SQLite) or PostgreSQL")
+    return sqlite3.connect(path, isolation_level=None, timeout=600)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
 
 
 class Writer:
-    """Bulk writes on a private DBAPI connection: COPY on PostgreSQL, executemany on SQLite.
-
-    Rows go to the driver as tuples (``itemgetter``) and the driver converts datetimes,
-    dates and JSON values itself through adapters registered for the load only (SQLite's
-    module-level adapters are restored by :meth:`close`; PostgreSQL's are on this
-    connection, which is detached from the pool and closed at the end).
-    """
+    """Bulk writes of the generator's tuples on a private DBAPI connection: ``COPY ... FROM
+    STDIN`` (psycopg 3's ``write_row``) on PostgreSQL, INSERTs of many rows each on SQLite.
+    The values are plain text, integers and NULLs: no adapters."""
 
     def __init__(self) -> None:
-        self.raw = db.engine.raw_connection()
-        self.driver: Any = self.raw.driver_connection
-        self.raw.detach()  # never handed back to the pool with the load's settings
-        self.postgres = db.engine.dialect.name == "postgresql"
-        self.columns: dict[str, list[str]] = {}
+        self.postgres = _is_postgres()
+        self.driver: Any = _raw_connection()
+        self.statements: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Any, ...]]] = {}
+        self.batches: dict[tuple[str, int], str] = {}  # SQLite: INSERTs of n rows
         if self.postgres:
-            from psycopg.types.json import JsonDumper
-
-            self.driver.adapters.register_dumper(dict, JsonDumper)
-            self.driver.adapters.register_dumper(list, JsonDumper)
             with self.driver.cursor() as cur:
+                cur.execute("SET TIME ZONE 'UTC'")  # the datetimes' text is UTC
+                cur.execute("SET synchronous_commit = off")
                 try:  # superuser only: skip the FK triggers for rows made consistent here
                     cur.execute("SET session_replication_role = replica")
-                except Exception:
+                except Exception:  # then the triggers check them
                     self.driver.rollback()
+                    cur.execute("SET TIME ZONE 'UTC'")
+                    cur.execute("SET synchronous_commit = off")
+            self.driver.commit()
         else:
             import sqlite3
 
-            self.saved_adapters = dict(sqlite3.adapters)
-            for kind, adapt in (
-                (datetime, _sqlite_datetime),
-                (date, date.isoformat),
-                (dict, _json),
-                (list, _json),
-            ):
-                sqlite3.register_adapter(kind, adapt)
             self.driver.execute("PRAGMA foreign_keys=OFF")
-            self.driver.execute("PRAGMA synchronous=OFF")
-            self.driver.execute("PRAGMA cache_size=-262144")  # 256 MiB: index pages stay cached
-            self.driver.execute("PRAGMA busy_timeout=600000")  # the other loaders' chunks
+            _sqlite_load_pragmas(self.driver)
+            self.max_variables = self.driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
-    def write(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def statement(self, table: str, columns: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+        """The INSERT (SQLite) or COPY (PostgreSQL) for ``columns`` of ``table``, and the
+        values of the table's other columns (their scalar defaults, or NULL)."""
+        cached = self.statements.get((table, columns))
+        if cached is not None:
+            return cached
+        model = db.metadata.tables[table]
+        unknown = set(columns) - set(model.c.keys())
+        if unknown:
+            raise RuntimeError(f"{table} has no column {', '.join(sorted(unknown))}")
+        extra_names, extra = [], []
+        for col in model.c:
+            if col.name in columns:
+                continue
+            default = getattr(col.default, "arg", None)
+            if callable(default) or (default is None and not col.nullable):
+                raise RuntimeError(f"{table}.{col.name}: the scale loader gives it no value")
+            extra_names.append(col.name)
+            extra.append(getattr(default, "value", default))
+        names = ", ".join([*columns, *extra_names])
+        if self.postgres:
+            sql = f"COPY {table} ({names}) FROM STDIN"
+        else:
+            sql = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608 (metadata names)
+        self.statements[(table, columns)] = (sql, tuple(extra))
+        return sql, tuple(extra)
+
+    def write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        cols = self.columns.setdefault(table, list(db.metadata.tables[table].c.keys()))
-        missing = set(cols) - set(rows[0])
-        if missing:  # a column added to the model since: its scalar default, or NULL
-            fill = {}
-            for name in missing:
-                col = db.metadata.tables[table].c[name]
-                default = col.default.arg if col.default is not None else None
-                if callable(default) or (default is None and not col.nullable):
-                    raise RuntimeError(f"{table}.{name}: the scale loader gives it no value")
-                fill[name] = default
-            for row in rows:
-                row.update(fill)
-        values = map(operator.itemgetter(*cols), rows)
+        sql, extra = self.statement(table, columns)
+        if extra:
+            rows = [row + extra for row in rows]
         if self.postgres:
-            with (
-                self.driver.cursor() as cur,
-                cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy,
-            ):
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(cols))
-            self.driver.executemany(
-                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608 (metadata names)
-                values,
-            )
+            with self.driver.cursor() as cur, cur.copy(sql) as copy:
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+            return
+        # SQLite: many rows per INSERT (a quarter less time a row than executemany, which
+        # steps and resets the statement once per row)
+        width = len(rows[0])
+        per = max(1, min(500, self.max_variables // width))
+        execute = self.driver.execute
+        for start in range(0, len(rows), per):
+            batch = rows[start : start + per]
+            many = self.batches.get((sql, len(batch)))
+            if many is None:
+                one = "(" + ",".join("?" * width) + ")"
+                many = self.batches[(sql, len(batch))] = sql + ",".join([one] * len(batch))
+            execute(many, list(chain.from_iterable(batch)))
 
-    def write_chunk(self, rows: Rows) -> dict[str, int]:
+    def write_chunk(
+        self, out: dict[str, list[tuple[Any, ...]]], columns: dict[str, tuple[str, ...]]
+    ) -> dict[str, int]:
         """Every table's rows of one chunk, in one transaction."""
         if not self.postgres:
             self.driver.execute("BEGIN IMMEDIATE")
-        counts = {}
         for name in ORDER:
-            table_rows = rows.tables.get(name, [])
-            self.write(name, table_rows)
-            counts[name] = len(table_rows)
+            self.write(name, columns[name], out[name])
         if self.postgres:
             self.driver.commit()
         else:
             self.driver.execute("COMMIT")
-        return counts
+        return {name: len(out[name]) for name in ORDER}
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        """One statement; ``{m}`` in ``sql`` is the driver's parameter mark."""
-        if self.postgres:
-            with self.driver.cursor() as cur:
-                cur.execute(sql.format(m="%s"), params)
-            self.driver.commit()
-        else:
-            self.driver.execute(sql.format(m="?"), params)
-
-    def close(self, *, finish: bool = False) -> None:
-        """Close; ``finish``: move the id sequences past the loaded ids and ANALYZE."""
+    def close(self) -> None:
         if self.postgres:
             self.driver.rollback()
-            with self.driver.cursor() as cur:
-                cur.execute("SET session_replication_role = DEFAULT")
-                for table in ORDER if finish else ():
-                    if "id" in db.metadata.tables[table].c:
-                        cur.execute(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (metadata names)
-                            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                        )
-                if finish:
-                    cur.execute("ANALYZE")
-            self.driver.commit()
-        else:
-            if finish:
-                self.driver.execute("ANALYZE")
-            import sqlite3
-
-            sqlite3.adapters.clear()
-            sqlite3.adapters.update(self.saved_adapters)
         self.driver.close()
+
+
+#: SQLite page cache of each loading connection (KiB, negative): the unique indexes on
+#: random public ids are written all over; their pages stay cached
+SQLITE_CACHE = -524288
+
+
+def _sqlite_load_pragmas(conn: Any) -> None:
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA journal_mode=OFF")  # in effect only once the file is out of WAL
+    conn.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
+
+
+#: PostgreSQL: the indexes of the loaded tables that the load may drop and rebuild: all but
+#: the primary keys and those a foreign key depends on; a constraint's index as its
+#: constraint (unique), with the statements that drop and make each again
+_PG_INDEXES = """
+SELECT ix.relname,
+       CASE WHEN c.oid IS NULL THEN 'DROP INDEX ' || i.indexrelid::regclass::text
+            ELSE 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT '
+                 || quote_ident(c.conname) END,
+       CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+            ELSE 'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT '
+                 || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) END
+FROM pg_index i
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_class ix ON ix.oid = i.indexrelid
+LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+     AND c.contype IN ('p', 'u', 'x')
+WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace
+  AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
+                  AND f.conindid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+class LoadSetup:
+    """The database before and after a bulk load.
+
+    PostgreSQL: the loaded tables' indexes — secondary ones and unique constraints, not the
+    primary keys nor what a foreign key depends on — are dropped before and made again
+    after from the database's own definitions (so indexes added since, a trigram index
+    say, are included), then ANALYZE. Inserting into a unique index on random public ids
+    reads and dirties a random page per row once the index outgrows shared_buffers; built
+    after, each index is one sort.
+
+    SQLite: out of WAL mode, without a journal, while it loads; back in WAL mode after;
+    ANALYZE from a sample. Its indexes stay (built after they cost as much as kept up:
+    measured; the unique ones cannot be dropped).
+    """
+
+    def __init__(
+        self, tables: Iterable[str], echo: Callable[[str], None], *, drop_indexes: bool = True
+    ) -> None:
+        self.tables = list(tables)
+        self.echo = echo
+        self.postgres = _is_postgres()
+        self.drop_indexes = drop_indexes and self.postgres
+        #: (name, statement that drops it, statement that makes it)
+        self.indexes: list[tuple[str, str, str]] = []
+        self.journal: str | None = None
+
+    def before(self) -> None:
+        db.session.remove()
+        db.engine.dispose()  # SQLite leaves WAL mode only without other connections
+        conn = _raw_connection()
+        try:
+            if self.postgres:
+                if self.drop_indexes:
+                    with conn.cursor() as cur:
+                        cur.execute(_PG_INDEXES, (self.tables,))
+                        self.indexes = cur.fetchall()
+                        for _name, drop, _make in self.indexes:
+                            cur.execute(drop)
+                    conn.commit()
+            else:
+                self.journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                conn.execute("PRAGMA journal_mode=OFF")  # stays "wal" if someone else is connected
+        finally:
+            conn.close()
+        if self.indexes:
+            self.echo(f"  {len(self.indexes)} indexes dropped for the load")
+
+    def after(self) -> None:
+        """Make the indexes again; ANALYZE; SQLite back to its journal mode (WAL)."""
+        started = built = time.perf_counter()
+        conn = _raw_connection()
+        try:
+            if self.postgres:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SET maintenance_work_mem = '512MB'")
+                    for _name, _drop, make in self.indexes:
+                        cur.execute(make)
+                    built = time.perf_counter()
+                    cur.execute("ANALYZE")
+            else:
+                # statistics from a sample of each index (as PRAGMA optimize takes them),
+                # not a scan of every row
+                conn.execute("PRAGMA analysis_limit=2000")
+                conn.execute("ANALYZE")
+                if self.journal and self.journal.lower() != "off":
+                    conn.execute(f"PRAGMA journal_mode={self.journal}")
+        finally:
+            conn.close()
+        if self.indexes:
+            self.echo(f"  {len(self.indexes)} indexes made again ({built - started:.0f} s)")
+        self.echo(f"  statistics updated ({time.perf_counter() - built:.0f} s)")
 
 
 def _partition(parts: int) -> list[list[tuple[str, int]]]:
@@ -1171,6 +1626,10 @@ def _run_part(
     """Generate and write ``certificates`` certificates with ``gen``; the row counts."""
     writer = Writer()
     totals: dict[str, int] = {}
+    # the rows hold no reference cycles: the cyclic collector would only walk the chunk's
+    # hundred thousand tuples again and again (3 % of the time)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         # every application state and every case state at least once, whatever the size
         for state, _weight in APPLICATION_STATES:
@@ -1180,7 +1639,7 @@ def _run_part(
         agencies = 0
         while gen.certificates < certificates:
             # the first agencies tell every story once: every status at any size
-            story = STORIES[agencies][0] if agencies < len(STORIES) else _pick(gen.rng, STORIES)
+            story = STORIES[agencies][0] if agencies < len(STORIES) else gen.story()
             if story == "recertified" and certificates - gen.certificates < 2:
                 story = "active"
             gen.certified_agency(story)
@@ -1188,15 +1647,16 @@ def _run_part(
             if agencies % 18 == 0:  # about one applicant agency per 20 certificates
                 gen.applicant_agency()
             if agencies % CHUNK == 0 or gen.certificates >= certificates:
-                for name, n in writer.write_chunk(gen.rows).items():
+                for name, n in writer.write_chunk(gen.take(), gen.columns).items():
                     totals[name] = totals.get(name, 0) + n
-                gen.rows = Rows()
                 echo(
                     f"  {label}{gen.certificates:,} / {certificates:,} certificates "
                     f"({time.perf_counter() - started:.0f} s)"
                 )
     finally:
         writer.close()
+        if collecting:
+            gc.enable()
     return totals
 
 
@@ -1291,6 +1751,11 @@ def _staff(
 # ----------------------------------------------------------------------------- entry point
 
 
+def default_workers() -> int:
+    """One process per core."""
+    return max(1, os.cpu_count() or 1)
+
+
 def build_scale(
     certificates: int,
     *,
@@ -1298,17 +1763,17 @@ def build_scale(
     seed: int = 2026,
     now: datetime | None = None,
     echo: Callable[[str], None] = print,
-    workers: int = WORKERS,
+    workers: int | None = None,
+    drop_indexes: bool = True,
 ) -> ScaleReport:
     """Add ``certificates`` certificates and everything around them; commits in chunks."""
     from iris.certificates.operations import CREDENTIAL_TYPE
     from iris.core.signing import ALG, b64url_encode, signing_ring_for_app
-
-    def _canonical(value: Any) -> bytes:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    from iris.core.signing import canonical_json as signing_json
+    from iris.core.signing import sign as engine_sign
 
     started = time.perf_counter()
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     report = ScaleReport()
     ring = signing_ring_for_app()
     if not ring.exists():
@@ -1316,18 +1781,20 @@ def build_scale(
     infos, private = ring._load()  # one key for the whole load: no file read per signature
     current = next(i for i in infos if i.is_current)
     key = private[current.kid]
+    # iris.core.signing.sign with its header made once (one key, one signing time) and the
+    # payload's canonical JSON made by the generator (which also stores it as the facts)
+    header = {"alg": ALG, "kid": current.kid, "typ": CREDENTIAL_TYPE, "iat": int(now.timestamp())}
+    header_b64 = b64url_encode(signing_json(header))
 
-    def sign(facts: dict[str, Any], at: datetime) -> str:
-        # iris.core.signing.sign without its per-value type walk (the facts are made of
-        # strings and ints here); the test verifies the result with the project's verifier
-        header = {
-            "alg": ALG,
-            "kid": current.kid,
-            "typ": CREDENTIAL_TYPE,
-            "iat": int(at.timestamp()),
-        }
-        signing_input = f"{b64url_encode(_canonical(header))}.{b64url_encode(_canonical(facts))}"
+    def sign(facts_json: str) -> str:
+        signing_input = f"{header_b64}.{b64url_encode(facts_json.encode())}"
         return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode('ascii')))}"
+
+    def check_credential(facts: dict[str, Any], credential: str) -> None:
+        # Ed25519 is deterministic: the engine's own signature of the same facts is equal
+        expected = engine_sign(facts, key, kid=current.kid, typ=CREDENTIAL_TYPE, at=now)
+        if credential != expected:
+            raise RuntimeError("the loader's credential differs from iris.core.signing.sign's")
 
     companies = max(3, min(200, certificates // 20_000))
     staff, reviewer_id = _staff(companies, password, now, report)
@@ -1348,12 +1815,15 @@ def build_scale(
     before = dict(counters)
     db.session.commit()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    groups = _partition(max(1, min(workers, certificates // 1000 or 1)))
+    # a process per core (at least 100 certificates each), each owning some countries
+    groups = _partition(max(1, min(workers or default_workers(), certificates // 100)))
     weight = sum(w for _, w in COUNTRIES)
     shares = [certificates * sum(w for _, w in g) // weight for g in groups]
     shares[0] += certificates - sum(shares)
-    #: each part's ids start a stride apart (a certificate brings at most ~40 rows a table)
-    stride = certificates * 40 + 100_000
+    #: each part's ids start where the previous part's may end (at most ~40 rows a table
+    #: per certificate)
+    offsets = [sum(s * 40 + 100_000 for s in shares[:i]) for i in range(len(shares))]
+    base_url = str(app.config["IRIS_BASE_URL"]).rstrip("/")
 
     def part(index: int) -> tuple[dict[str, int], dict[tuple[str, int], int], int]:
         gen = Generator(
@@ -1361,50 +1831,29 @@ def build_scale(
             now=now,
             staff=staff,
             reviewer_id=reviewer_id,
-            next_ids={t: v + index * stride for t, v in next_ids.items()},
+            next_ids={t: v + offsets[index] for t, v in next_ids.items()},
             counters=dict(counters),
             sign=sign,
             kid=current.kid,
-            base_url=str(app.config["IRIS_BASE_URL"]).rstrip("/"),
+            base_url=base_url,
             config=app.config,
             countries=groups[index],
+            check_credential=check_credential,
         )
         label = f"[{index + 1}/{len(groups)}] " if len(groups) > 1 else ""
         totals = _run_part(gen, shares[index], echo, started, label)
         return totals, gen.counters, gen.certificates
 
+    setup = LoadSetup(ORDER, echo, drop_indexes=drop_indexes)
+    setup.before()
     results = []
-    if len(groups) == 1:
-        results.append(part(0))
-    else:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        queue = ctx.Queue()
-
-        def child(index: int) -> None:
-            with app.app_context():
-                db.engine.dispose(close=False)  # the parent's pooled connections stay its own
-                try:
-                    queue.put((index, part(index), None))
-                except BaseException as exc:  # reported by the parent
-                    queue.put((index, None, repr(exc)))
-
-        db.engine.dispose()
-        procs = [ctx.Process(target=child, args=(i,)) for i in range(len(groups))]
-        for proc in procs:
-            proc.start()
-        errors = []
-        for _ in procs:
-            index, result, error = queue.get()
-            if error:
-                errors.append(f"part {index + 1}: {error}")
-            else:
-                results.append(result)
-        for proc in procs:
-            proc.join()
-        if errors:
-            raise RuntimeError("the scale loader failed: " + "; ".join(errors))
+    try:
+        if len(groups) == 1:
+            results.append(part(0))
+        else:
+            results = _in_processes(app, part, len(groups))
+    finally:
+        setup.after()
     totals: dict[str, int] = {}
     made = 0
     for part_totals, part_counters, part_made in results:
@@ -1413,24 +1862,69 @@ def build_scale(
             totals[name] = totals.get(name, 0) + n
         for key_, seq in part_counters.items():
             counters[key_] = max(counters.get(key_, 0), seq)
-    # the numbering continues after the generated numbers; sequences past the loaded ids
-    writer = Writer()
-    try:
-        for (country, year), seq in counters.items():
-            old = before.get((country, year))
-            if old == seq:
-                continue
-            sql = (
-                "UPDATE certificate_counters SET last_sequence = {m} "
-                "WHERE country = {m} AND year = {m}"
-                if old is not None
-                else "INSERT INTO certificate_counters (last_sequence, country, year) "
-                "VALUES ({m}, {m}, {m})"
-            )
-            writer.execute(sql, (int(seq), country, int(year)))
-    finally:
-        writer.close(finish=True)
+    _finish(counters, before)
     report.certificates = made
     report.counts = totals
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _in_processes(app: Any, part: Callable[[int], Any], n: int) -> list[Any]:
+    """``part(0)`` ... ``part(n - 1)`` in forked processes; their results."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child(index: int) -> None:
+        with app.app_context():
+            db.engine.dispose(close=False)  # the parent's pooled connections stay its own
+            try:
+                queue.put((index, part(index), None))
+            except BaseException as exc:  # reported by the parent
+                queue.put((index, None, repr(exc)))
+
+    db.engine.dispose()
+    procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
+    for proc in procs:
+        proc.start()
+    results, errors = [], []
+    for _ in procs:
+        index, result, error = queue.get()
+        if error:
+            errors.append(f"part {index + 1}: {error}")
+        else:
+            results.append(result)
+    for proc in procs:
+        proc.join()
+    if errors:
+        raise RuntimeError("the scale loader failed: " + "; ".join(errors))
+    return results
+
+
+def _finish(counters: dict[tuple[str, int], int], before: dict[tuple[str, int], int]) -> None:
+    """The numbering continues after the generated numbers; the id sequences (PostgreSQL)
+    continue after the loaded ids."""
+    counter_t = db.metadata.tables["certificate_counters"]
+    with db.engine.begin() as conn:
+        for (country, year), seq in sorted(counters.items()):
+            old = before.get((country, year))
+            if old == seq:
+                continue
+            if old is None:
+                conn.execute(
+                    counter_t.insert().values(country=country, year=year, last_sequence=seq)
+                )
+            else:
+                conn.execute(
+                    counter_t.update()
+                    .where(counter_t.c.country == country, counter_t.c.year == year)
+                    .values(last_sequence=seq)
+                )
+        if conn.dialect.name == "postgresql":
+            for table in ORDER:
+                if "id" in db.metadata.tables[table].c:
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (metadata names)
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                    )
