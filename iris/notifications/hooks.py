@@ -19,8 +19,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from iris.core.workflow import Firing, bind
-from iris.notifications.operations import notify
+from iris.core.workflow import SUBJECTS, Firing, bind
+from iris.notifications.operations import EVENTS, PREFETCHED, keep_lock_read, lock_columns, notify
 from workflows.lifecycles import REASON_LABELS
 
 
@@ -87,7 +87,16 @@ def notify_step(f: Firing) -> None:
         return
     event, extra = found
     key = f"{f.transition.trigger}:v{getattr(f.subject, 'version', None) or 0}"
-    notify(event, f.subject, key=key, **extra(f))
+    read = f.session.info.get(PREFETCHED, {}).pop((f.subject.__tablename__, f.subject.id), None)
+    notify(event, f.subject, key=key, prefetched=read, **extra(f))
+
+
+def _lock_columns(lifecycle: str) -> Callable[[], tuple[Any, ...]]:
+    def columns() -> tuple[Any, ...]:
+        events = [EVENTS[e] for (name, _t), (e, _x) in STEP_EVENTS.items() if name == lifecycle]
+        return lock_columns(SUBJECTS[lifecycle], events)
+
+    return columns
 
 
 def register() -> None:
@@ -100,6 +109,8 @@ def register() -> None:
         binding = bind(lifecycle)
         if notify_step not in binding.after_each:
             binding.every_step(notify_step)
+            # on PostgreSQL who hears of a step is read with the subject's lock
+            binding.read_with_lock(_lock_columns(lifecycle), keep_lock_read)
 
 
 register()

@@ -49,7 +49,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from iris.core import security
 from iris.core.db import db, new_public_id, utcnow
@@ -273,28 +273,23 @@ def public_data(subject: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- recipients
 
 
-#: (audiences, webhook) -> the one statement that finds everyone an event reaches
-_LOOKUPS: dict[tuple[tuple[str, ...], bool], Any] = {}
+#: the part of a lookup that lists the webhook endpoints (the others are named by audience)
+WEBHOOKS = "webhooks"
 
 
-def _lookup_statement(spec: EventSpec) -> Any:
-    """Who hears of ``spec``'s events, in one statement (built once per kind of event).
-
-    A UNION ALL of one branch per audience that is looked up (the agency's administrators,
-    the company's planners, the certificate's subscribers) and, for an event that goes out
-    by webhook, the active endpoints; rows ``(part, ord, email, locale, name, ref)``. It runs
-    inside every step that notifies, so it is one round trip, not one per audience.
-    """
-    key = (spec.audience, spec.webhook)
-    found = _LOOKUPS.get(key)
-    if found is not None:
-        return found
+def _parts(
+    audiences: Iterable[str], webhook: bool, agency: Any, company: Any, certificate: Any
+) -> dict[str, Any]:
+    """The selects that find who hears of an event, by part: one per audience looked up in
+    the database (the agency's administrators, the company's planners, the certificate's
+    followers) and, for an event that goes out by webhook, the active endpoints. Each gives
+    rows ``(ord, email, locale, name, ref)``; ``agency``, ``company`` and ``certificate`` are
+    the SQL expressions of the subject's ids (parameters, or the locked row's columns)."""
     from iris.accounts.models import Membership, User
 
-    def members(part: int, org: str, role: Role) -> Any:
+    def members(org: Any, role: Role) -> Any:
         return (
             sa.select(
-                sa.literal_column(str(part)).label("part"),
                 User.id.label("ord"),
                 User.email.label("email"),
                 User.locale.label("locale"),
@@ -303,47 +298,67 @@ def _lookup_statement(spec: EventSpec) -> Any:
             )
             .join(Membership, Membership.user_id == User.id)
             .where(
-                Membership.organisation_id == sa.bindparam(org, type_=sa.Integer),
+                Membership.organisation_id == org,
                 Membership.role == role,
                 User.is_active.is_(True),
             )
         )
 
-    branches = []
-    for part, audience in enumerate(spec.audience):
+    parts: dict[str, Any] = {}
+    for audience in audiences:
         if audience == AGENCY:
-            branches.append(members(part, "agency_id", Role.AGENCY_ADMIN))
+            parts[audience] = members(agency, Role.AGENCY_ADMIN)
         elif audience == PLANNERS:
-            branches.append(members(part, "company_id", Role.PLANNER))
+            parts[audience] = members(company, Role.PLANNER)
         elif audience == SUBSCRIBERS:
-            branches.append(
-                sa.select(
-                    sa.literal_column(str(part)),
-                    Subscription.id,
-                    Subscription.email,
-                    Subscription.locale,
-                    sa.literal_column("''"),
-                    sa.cast(Subscription.public_id, sa.Text),
-                ).where(
-                    Subscription.certificate_id == sa.bindparam("certificate_id", type_=sa.Integer),
-                    Subscription.confirmed_at.is_not(None),
-                    Subscription.unsubscribed_at.is_(None),
-                )
+            parts[audience] = sa.select(
+                Subscription.id.label("ord"),
+                Subscription.email.label("email"),
+                Subscription.locale.label("locale"),
+                sa.literal_column("''").label("name"),
+                sa.cast(Subscription.public_id, sa.Text).label("ref"),
+            ).where(
+                Subscription.certificate_id == certificate,
+                Subscription.confirmed_at.is_not(None),
+                Subscription.unsubscribed_at.is_(None),
             )
-    if spec.webhook:
-        branches.append(
-            sa.select(
-                sa.literal_column(str(_WEBHOOKS)),
-                WebhookEndpoint.id,
-                sa.cast(sa.null(), sa.String),
-                sa.cast(sa.null(), sa.String),
-                sa.cast(sa.null(), sa.String),
-                sa.cast(WebhookEndpoint.events, sa.Text),
-            ).where(WebhookEndpoint.is_active.is_(True))
-        )
-    if not branches:
-        statement = None
-    else:
+    if webhook:
+        parts[WEBHOOKS] = sa.select(
+            WebhookEndpoint.id.label("ord"),
+            sa.cast(sa.null(), sa.String).label("email"),
+            sa.cast(sa.null(), sa.String).label("locale"),
+            sa.cast(sa.null(), sa.String).label("name"),
+            sa.cast(WebhookEndpoint.events, sa.Text).label("ref"),
+        ).where(WebhookEndpoint.is_active.is_(True))
+    return parts
+
+
+#: (audiences, webhook) -> the one statement that finds everyone an event reaches
+_LOOKUPS: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+def _lookup_statement(spec: EventSpec) -> Any:
+    """Who hears of ``spec``'s events, in one statement (built once per kind of event): a
+    UNION ALL of the :func:`_parts`, rows ``(part, ord, email, locale, name, ref)``. It runs
+    inside every step that notifies, so it is one round trip, not one per audience (on
+    PostgreSQL none of its own: the engine's lock reads it, see :func:`lock_columns`)."""
+    key = (spec.audience, spec.webhook)
+    if key in _LOOKUPS:
+        return _LOOKUPS[key]
+    params = {
+        name: sa.bindparam(name, type_=sa.Integer)
+        for name in ("agency_id", "company_id", "certificate_id")
+    }
+    parts = _parts(
+        spec.audience, spec.webhook, params["agency_id"], params["company_id"],
+        params["certificate_id"],
+    )  # fmt: skip
+    branches = [
+        select.add_columns(sa.literal_column(f"'{name}'").label("part"))
+        for name, select in parts.items()
+    ]
+    statement = None
+    if branches:
         statement = sa.union_all(*branches).order_by(
             sa.literal_column("part"), sa.literal_column("ord")
         )
@@ -351,8 +366,61 @@ def _lookup_statement(spec: EventSpec) -> Any:
     return statement
 
 
-#: the ``part`` of the webhook endpoints' rows in a lookup (after every audience's)
-_WEBHOOKS = 99
+def lock_columns(model: Any, events: Iterable[EventSpec]) -> tuple[Any, ...]:
+    """PostgreSQL: the :func:`_parts` of ``events`` as columns for the engine's lock of a
+    ``model`` row (one JSON array of rows each, correlated to the locked row), so a step
+    finds who hears of it without a statement of its own."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    specs = list(events)
+    audiences = list(dict.fromkeys(a for spec in specs for a in spec.audience))
+    table = model.__table__
+    parts = _parts(
+        audiences,
+        any(spec.webhook for spec in specs),
+        table.c.agency_id if "agency_id" in table.c else sa.null(),
+        table.c.audit_company_id if "audit_company_id" in table.c else sa.null(),
+        table.c.id if model.__tablename__ == "certificates" else sa.null(),
+    )
+    columns = []
+    for select in parts.values():
+        selected = list(select.selected_columns)
+        row = sa.func.json_build_array(*selected)
+        aggregated = sa.func.json_agg(aggregate_order_by(row, selected[0]))
+        columns.append(
+            select.with_only_columns(sa.cast(aggregated, sa.Text), maintain_column_froms=True)
+            .correlate(table)
+            .scalar_subquery()
+        )
+    _LOCK_PARTS[model] = list(parts)
+    return tuple(columns)
+
+
+#: model -> the names of the parts :func:`lock_columns` gave, in order
+_LOCK_PARTS: dict[Any, list[str]] = {}
+#: session.info key: (table, id) -> the parts the engine's lock read for that subject
+PREFETCHED = "iris.notifications.prefetched"
+
+
+def keep_lock_read(session: Any, subject: Any, values: tuple[Any, ...]) -> None:
+    """What the engine's lock read (:func:`lock_columns`): kept for the step's notification."""
+    names = _LOCK_PARTS[type(subject)]
+    parts = {
+        name: [tuple(r) for r in json.loads(v or "[]")]
+        for name, v in zip(names, values, strict=True)
+    }
+    session.info.setdefault(PREFETCHED, {})[(subject.__tablename__, subject.id)] = parts
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_lock_reads(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(PREFETCHED, None)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_reads(session: Session, _previous: Any) -> None:
+    session.info.pop(PREFETCHED, None)
 
 
 @dataclass
@@ -362,20 +430,24 @@ class _Found:
     endpoints: list[int]
 
 
-def _find(event: str, spec: EventSpec, subject: Any) -> _Found:
-    statement = _lookup_statement(spec)
-    rows: dict[int, list[Any]] = {}
-    if statement is not None:
-        cert = _certificate(subject)
-        params = {
-            "agency_id": _agency_id(subject),
-            "company_id": getattr(subject, "audit_company_id", None),
-            "certificate_id": cert.id if cert is not None else None,
-        }
-        for row in db.session.connection().execute(statement, params):
-            rows.setdefault(row[0], []).append(row)
+def _find(
+    event: str, spec: EventSpec, subject: Any, rows: dict[str, list[Any]] | None = None
+) -> _Found:
+    """Who hears of ``event``; ``rows``: the parts already read (by the engine's lock)."""
+    if rows is None:
+        rows = {}
+        statement = _lookup_statement(spec)
+        if statement is not None:
+            cert = _certificate(subject)
+            params = {
+                "agency_id": _agency_id(subject),
+                "company_id": getattr(subject, "audit_company_id", None),
+                "certificate_id": cert.id if cert is not None else None,
+            }
+            for row in db.session.connection().execute(statement, params):
+                rows.setdefault(row.part, []).append(row[:5])
     found: list[Recipient] = []
-    for part, audience in enumerate(spec.audience):
+    for audience in spec.audience:
         if audience == TEAM:
             case = _case(subject)
             for member in getattr(case, "team", None) or []:
@@ -383,17 +455,20 @@ def _find(event: str, spec: EventSpec, subject: Any) -> _Found:
                 if user.is_active:
                     found.append(Recipient(user.email, user.locale or "en", user.name))
         elif audience == SUBSCRIBERS:
-            found += [Recipient(r.email, r.locale, "", r.ref) for r in rows.get(part, ())]
+            found += [Recipient(email, locale, "", ref) for _o, email, locale, _n, ref in
+                      rows.get(audience, ())]  # fmt: skip
         else:
-            found += [Recipient(r.email, r.locale or "en", r.name) for r in rows.get(part, ())]
+            found += [Recipient(email, locale or "en", name) for _o, email, locale, name, _r in
+                      rows.get(audience, ())]  # fmt: skip
     unique: dict[str, Recipient] = {}
     for r in found:
         unique.setdefault(r.email.lower(), r)
     endpoints = []
-    for r in rows.get(_WEBHOOKS, ()):
-        wanted = json.loads(r.ref) if r.ref else []
-        if not wanted or event in wanted:
-            endpoints.append(int(r.ord))
+    if spec.webhook:
+        for endpoint_id, _e, _l, _n, events in rows.get(WEBHOOKS, ()):
+            wanted = json.loads(events) if events else []
+            if not wanted or event in wanted:
+                endpoints.append(int(endpoint_id))
     return _Found(list(unique.values()), endpoints)
 
 
@@ -418,12 +493,21 @@ def occurrence(subject: Any) -> str:
 # --------------------------------------------------------------------------- notify
 
 
-def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> Notified:
+def notify(
+    event: str,
+    subject: Any,
+    *,
+    key: str | None = None,
+    prefetched: dict[str, list[Any]] | None = None,
+    **ctx: Any,
+) -> Notified:
     """Queue the mails (and webhook calls) of ``event`` about ``subject``; never commits.
 
     ``key`` names this occurrence of the event (default: the subject's version counter, so
     each state change is a new occurrence); a second call with the same key queues nothing.
-    ``ctx`` adds to what the template sees (``reason``, ``due``, ``outcome`` ...).
+    ``prefetched``: who hears of it, as the engine's lock read it in this transaction
+    (:func:`lock_columns`); else it is looked up. ``ctx`` adds to what the template sees
+    (``reason``, ``due``, ``outcome`` ...).
     """
     try:
         spec = EVENTS[event]
@@ -433,7 +517,7 @@ def notify(event: str, subject: Any, *, key: str | None = None, **ctx: Any) -> N
     occurrence_key = key if key is not None else occurrence(subject)
     mails = []
     with db.session.no_autoflush:  # the step's own flush comes after: no extra one here
-        lookup = _find(event, spec, subject)
+        lookup = _find(event, spec, subject, prefetched)
         found = lookup.recipients
         # the facts (a query, links) only when someone is told
         context = (facts(subject) | ctx) if found else {}
