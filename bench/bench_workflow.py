@@ -9,7 +9,7 @@ PostgreSQL (a temporary database, dropped afterwards).
     .venv/bin/python bench/bench_workflow.py [--n 300] [--rounds 3] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 "engine" = fire() as the application runs it (lock, permission, guard, effects, chained
-record, and every listener the app registers on a flush, such as the registry's rebuild of
+record, and every listener the app registers on a flush, such as the registry's update of
 the certificate's public entry); "engine, no registry sync" = the same with that listener
 removed, to show the engine's own cost.
 
