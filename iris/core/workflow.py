@@ -8,8 +8,11 @@ loaded row, and the row's state is written only after the machine accepted the c
 
 :func:`fire` does the five steps of STYLE.md §2:
 
-1. **lock** the row: a version counter (``version_id_col``) on every database, plus
-   ``SELECT ... FOR UPDATE`` with ``populate_existing`` on PostgreSQL;
+1. **lock** the row: a version counter (``version_id_col``) on every database, plus on
+   PostgreSQL ``SELECT version ... FOR UPDATE`` (a newer version than the one in memory
+   reloads the row; an expired subject is locked and reloaded with ``populate_existing``).
+   Features may read what they need for every step in that same statement
+   (:meth:`Binding.read_with_lock`: the registry entry, who is told), saving a round trip;
 2. **permission**: the roles the actor holds *relative to this subject*
    (``subject.actor_roles(user)``) against the row's roles → :class:`PermissionDenied`
    (403); separation-of-duties guards (``permission=True``) also answer 403, with their
@@ -17,7 +20,9 @@ loaded row, and the row's state is written only after the machine accepted the c
 3. **guards**: every guard named by the row runs; failures are collected and raised as
    :class:`TransitionNotAllowed` (409) carrying each failed condition in the user's words;
 4. **state change and record** in the same transaction: a :class:`TransitionRecord`
-   chained by hash to the subject's previous record;
+   chained by hash to the subject's previous record, whose ``seq`` and hash the subject
+   row carries (``history_seq``, ``history_hash``, written in the same UPDATE as the state),
+   so no step reads the records;
 5. **never commits**: effects run inside the transaction; anything outside the database
    (mail, webhooks, PDF jobs) is queued by the effect with ``firing.after_commit(...)`` and
    runs only once the caller's commit succeeds (dropped on rollback).
