@@ -33,7 +33,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from iris.core.db import db
-from iris.registry.models import SEARCH_TABLE, RegistryEntry, RegistryIdentifier
+from iris.registry.models import SEARCH_TABLE, TERMS_TABLE, RegistryEntry, RegistryIdentifier
 from iris.registry.sync import identifier_key
 from iris.registry.text import digits, fold
 
@@ -267,23 +267,52 @@ def existing_numbers(numbers: list[str]) -> list[str]:
 #: every match of a common word would read them all on every view).
 COUNT_CAP = 1000
 
-_text_index_found: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+#: Rows read from a word's run in ``registry_terms`` to count its entries (an entry is there
+#: once for each of its words that start with what was typed: a few more than the cap)
+TERMS_RUN = COUNT_CAP + 100
+#: A typed word that starts more distinct words than this is not walked word by word
+MAX_RUN_WORDS = 30
+
+_index_found: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _text_index() -> frozenset[str]:
+    """The tables of the text index this database has (looked up once per engine)."""
+    engine = db.engine
+    found = _index_found.get(engine)
+    if found is None:
+        if engine.dialect.name == "sqlite":
+            query = sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (:fts, :terms)"
+            )
+        else:
+            query = sa.text(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_name IN (:fts, :terms)"
+            )
+        names = db.session.scalars(query, {"fts": SEARCH_TABLE, "terms": TERMS_TABLE})
+        found = frozenset(str(n) for n in names)
+        _index_found[engine] = found
+    return found
 
 
 def _sqlite_text_index() -> bool:
-    """Whether this SQLite database has the FTS5 text index (looked up once per engine)."""
-    engine = db.engine
-    found = _text_index_found.get(engine)
-    if found is None:
-        found = (
-            db.session.scalar(
-                sa.text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :n"),
-                {"n": SEARCH_TABLE},
-            )
-            == 1
-        )
-        _text_index_found[engine] = found
-    return found
+    return SEARCH_TABLE in _text_index()
+
+
+_TERMS = sa.table(
+    TERMS_TABLE,
+    sa.column("word"),
+    sa.column("name"),
+    sa.column("number"),
+    sa.column("certificate_id"),
+)
+
+
+def _run(word: str) -> Any:
+    """The rows of ``registry_terms`` whose word starts with ``word`` (code point order: the
+    column's collation is "C" on PostgreSQL, BINARY on SQLite)."""
+    return sa.and_(_TERMS.c.word >= word, _TERMS.c.word < word[:-1] + chr(ord(word[-1]) + 1))
 
 
 class _DrivingJoin(sa.sql.selectable.Join):
@@ -349,6 +378,14 @@ class Filters:
                 RegistryIdentifier.identifier.in_(sorted(keys))
             )
         )
+
+    @property
+    def terms(self) -> list[str]:
+        """The words of ``q`` that ``registry_terms`` can look up (3 characters or more),
+        longest first."""
+        if TERMS_TABLE not in _text_index():
+            return []
+        return sorted({w for w in self.words if len(w) >= 3}, key=lambda w: (-len(w), w))
 
     def unindexed_text(self) -> Any | None:
         """Every word of ``q`` starts a word of the entry, in a form no index serves.
@@ -419,8 +456,6 @@ _ORDER = (RegistryEntry.name, RegistryEntry.number)
 def _matching(filters: Filters, limit: int | None) -> Any:
     """The ids of matching entries (up to ``limit`` of the text's), by the indexes."""
     others = filters.others()
-    if not filters.q:
-        return sa.select(RegistryEntry.certificate_id).where(*others).limit(limit)
     ident = sa.select(RegistryEntry.certificate_id).where(filters.by_identifier(), *others)
     by_text = filters.by_text()
     if by_text is None:
@@ -430,28 +465,183 @@ def _matching(filters: Filters, limit: int | None) -> Any:
     return sa.union(by_text, ident)
 
 
+def _runs(words: list[str]) -> dict[str, tuple[int, bool]]:
+    """For each word: how many entries are in the first TERMS_RUN rows of its run, and
+    whether that was the whole run. One statement, reading those rows of the index only."""
+    arms = []
+    for i, word in enumerate(words):
+        run = sa.select(_TERMS.c.certificate_id).where(_run(word)).limit(TERMS_RUN).subquery()
+        arms.append(
+            sa.select(
+                sa.literal(i).label("i"),
+                sa.func.count(sa.distinct(run.c.certificate_id)),
+                sa.func.count(),
+            ).select_from(run)
+        )
+    counts = {
+        int(i): (int(n), int(rows) < TERMS_RUN)
+        for i, n, rows in db.session.execute(sa.union_all(*arms))
+    }
+    return {w: counts[i] for i, w in enumerate(words)}
+
+
+def _walk(filters: Filters, offset: int, limit: int) -> Any:
+    """The ids of ``limit`` matches from ``offset`` in name order, without reading the others.
+
+    Along ``registry_terms``: each word that starts with the longest typed word is a run of
+    entries in name order; each run is read until its first ``offset + limit`` matches (the
+    other words and filters checked on the entry) and the runs merged. Otherwise (a typed
+    word that starts too many words, or only short words) along the name index.
+    """
+    terms = filters.terms
+    if terms:
+        first = terms[0]
+        walk = sa.text(
+            "WITH RECURSIVE w(word) AS ("
+            " SELECT min(word) FROM registry_terms WHERE word >= :lo AND word < :hi"
+            " UNION ALL"
+            " SELECT (SELECT min(word) FROM registry_terms WHERE word > w.word AND word < :hi)"
+            " FROM w WHERE w.word IS NOT NULL"
+            ") SELECT word FROM w WHERE word IS NOT NULL LIMIT :n"
+        )
+        hi = first[:-1] + chr(ord(first[-1]) + 1)
+        words = list(db.session.scalars(walk, {"lo": first, "hi": hi, "n": MAX_RUN_WORDS + 1}))
+        if len(words) <= MAX_RUN_WORDS:
+            entry = RegistryEntry.__table__
+            rest = filters.others()
+            if len(filters.words) > 1:
+                rest.append(filters.unindexed_text())
+            by_word = sa.select(_TERMS.c.certificate_id, _TERMS.c.name, _TERMS.c.number)
+            if rest:  # checked on the entry, joined in the run's order
+                by_word = by_word.select_from(
+                    _DrivingJoin(_TERMS, entry, entry.c.certificate_id == _TERMS.c.certificate_id)
+                ).where(*rest)
+            arms = [
+                by_word.where(_TERMS.c.word == word)
+                .order_by(_TERMS.c.name, _TERMS.c.number)
+                .limit(offset + limit)
+                .subquery()
+                for word in words
+            ]
+            arms.append(
+                sa.select(entry.c.certificate_id, entry.c.name, entry.c.number)
+                .where(filters.by_identifier(), *filters.others())
+                .order_by(entry.c.name, entry.c.number)
+                .limit(offset + limit)
+                .subquery()
+            )
+            merged = sa.union(*(sa.select(a.c.certificate_id, a.c.name, a.c.number) for a in arms))
+            merged_sq = merged.subquery()
+            return (
+                sa.select(merged_sq.c.certificate_id)
+                .order_by(merged_sq.c.name, merged_sq.c.number)
+                .offset(offset)
+                .limit(limit)
+            )
+    return (
+        sa.select(RegistryEntry.certificate_id)
+        .where(*filters.where())
+        .order_by(*_ORDER)
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def _entries(ids: Any) -> list[RegistryEntry]:
+    return list(
+        db.session.scalars(
+            sa.select(RegistryEntry)
+            .where(RegistryEntry.certificate_id.in_(ids))
+            .order_by(*_ORDER)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _filtered(filters: Filters, *, page: int, per_page: int, exact: bool) -> Page:
+    """Filters without words: counted up to COUNT_CAP + 1 from the filters' indexes (no row
+    read: index-only once the visibility map is set), the page walked in name order."""
+    others = filters.others()
+    limited = sa.select(sa.literal(1)).select_from(RegistryEntry).where(*others)
+    count = sa.select(sa.func.count()).select_from(limited.limit(COUNT_CAP + 1).subquery())
+    total = int(db.session.scalar(count) or 0)
+    ids = (
+        sa.select(RegistryEntry.certificate_id)
+        .where(*others)
+        .order_by(*_ORDER)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    rows = _entries(ids)
+    if total <= COUNT_CAP:
+        return Page(items=rows[:per_page], total=total, page=page, per_page=per_page)
+    if not exact:
+        return Page(
+            items=rows[:per_page], total=COUNT_CAP, page=page, per_page=per_page,
+            capped=True, has_next=len(rows) > per_page,
+        )  # fmt: skip
+    every = sa.select(sa.func.count()).select_from(RegistryEntry).where(*others)
+    return Page(
+        items=rows[:per_page], total=int(db.session.scalar(every) or 0), page=page,
+        per_page=per_page,
+    )  # fmt: skip
+
+
 def search(filters: Filters, *, page: int = 1, per_page: int = 25, exact: bool = True) -> Page:
     """One page of the matching entries in name order, and how many match.
 
-    First the ids of the matches, found by the indexes (the text index for words, the
-    identifier table for numbers, the status, country and company indexes), at most
-    ``COUNT_CAP + 1`` of them. Then:
+    First, how many match, up to ``COUNT_CAP``, by the indexes:
 
-    * at most ``COUNT_CAP`` (a rare word, a number, a narrow filter): the page is taken
-      from those few, sorted;
-    * more (a common word, a wide filter): the page is a walk of the name index checking
-      each entry, which stops after the page's rows: about ``page × per_page / share of
-      entries that match`` steps, whatever the size of the registry. Sorting every match of
-      a common word would read them all on every view.
+    * words of 3 characters or more: the first rows of each word's run in
+      ``registry_terms``. A word with at most ``COUNT_CAP`` entries gives the candidates,
+      checked for the other words and filters; one word alone with more is proven to match
+      more;
+    * otherwise the trigram index for the words, the identifier table for numbers, the
+      status, country and company indexes for filters: at most ``COUNT_CAP + 1`` ids.
+
+    At most ``COUNT_CAP`` matches (a rare word, a number, a narrow filter): the page is
+    taken from them, sorted. More (a common word, a wide filter): the page is read in name
+    order from the word's run in ``registry_terms`` (:func:`_walk`), which stops after the
+    page's rows; sorting the matches of a common word would read them all on every view.
 
     ``exact``: count every match when there are more than ``COUNT_CAP`` (the API's
-    ``total``; one more query). Otherwise the page says "more than COUNT_CAP" (``capped``).
-    The work grows with the matches up to the cap and, for words, with the length of their
-    trigrams' lists in the text index; not with the size of the registry.
+    ``total``: one more query, reading them all). Otherwise the page says "more than
+    1,000" (``capped``). The work grows with the matches up to the cap, not with the size of
+    the registry, except where a query falls back to the trigram index (several common
+    words, or a common word with a filter, matching fewer than COUNT_CAP together: the
+    index lists of their trigrams) or to the name walk (a typed word starting more than
+    MAX_RUN_WORDS words, or only words of 1 or 2 characters: the entries named before the
+    page's).
     """
-    ids = list(db.session.scalars(_matching(filters, COUNT_CAP + 1)))
     offset = (page - 1) * per_page
-    if len(ids) <= COUNT_CAP:
+    if not filters.q:
+        return _filtered(filters, page=page, per_page=per_page, exact=exact)
+    ids: list[int] | None = None  # every match, when there are at most COUNT_CAP
+    more = False  # more than COUNT_CAP match (proven)
+    terms = filters.terms
+    if terms:
+        runs = _runs(terms)
+        rare = [w for w in terms if runs[w][1] and runs[w][0] <= COUNT_CAP]
+        if rare:
+            # the entries of the rarest word, checked for the other words and the filters
+            rarest = min(rare, key=lambda w: runs[w][0])
+            checked = sa.select(RegistryEntry.certificate_id).where(
+                RegistryEntry.certificate_id.in_(
+                    sa.select(_TERMS.c.certificate_id).where(_run(rarest))
+                ),
+                *filters.where(),  # every word (terms are words), the filters
+            )
+            ident = sa.select(RegistryEntry.certificate_id).where(
+                filters.by_identifier(), *filters.others()
+            )
+            ids = list(db.session.scalars(sa.union(checked, ident)))
+        elif len(filters.words) == 1 and not filters.others():
+            more = runs[terms[0]][0] > COUNT_CAP
+    if ids is None and not more:
+        found = list(db.session.scalars(_matching(filters, COUNT_CAP + 1)))
+        if len(found) <= COUNT_CAP:
+            ids = found
+    if ids is not None:
         items: list[RegistryEntry] = []
         if ids:
             in_page = (
@@ -461,25 +651,9 @@ def search(filters: Filters, *, page: int = 1, per_page: int = 25, exact: bool =
                 .offset(offset)
                 .limit(per_page)
             )
-            items = list(
-                db.session.scalars(
-                    sa.select(RegistryEntry)
-                    .where(RegistryEntry.certificate_id.in_(in_page))
-                    .order_by(*_ORDER)
-                    .execution_options(populate_existing=True)
-                )
-            )
+            items = _entries(in_page)
         return Page(items=items, total=len(ids), page=page, per_page=per_page)
-    rows = list(
-        db.session.scalars(
-            sa.select(RegistryEntry)
-            .where(*filters.where())
-            .order_by(*_ORDER)
-            .offset(offset)
-            .limit(per_page + 1)
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = _entries(_walk(filters, offset, per_page + 1))
     if not exact:
         return Page(
             items=rows[:per_page],

@@ -27,8 +27,8 @@ PASSWORD = "budget-password-1"
 #: (url, who, budget of SQL statements); who: None = anonymous, or a login e-mail
 PAGES = (
     ("/registry", None, 4),
-    ("/registry?q=lodz", None, 5),
-    ("/registry?q=lodz+sp&status=active", None, 5),
+    ("/registry?q=lodz", None, 6),
+    ("/registry?q=lodz+sp&status=active", None, 6),
     ("/registry?status=active&country=PL&page=2", None, 4),
     ("/registry/feed.atom", None, 1),
     ("/audit/cases", "scale-001-planner@example.com", 4),

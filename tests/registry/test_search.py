@@ -183,12 +183,15 @@ def test_without_the_text_index_the_search_finds_the_same(client, registry, monk
         for q in ("lodz", "київ", "00009990", "wlodz personel", "a")
     }
     if db.engine.dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
-            db.session.execute(sa.text(f"DROP TRIGGER registry_search_{trigger}"))
-        db.session.execute(sa.text("DROP TABLE registry_search"))
-        monkeypatch.setattr(queries, "_text_index_found", queries.weakref.WeakKeyDictionary())
+        for table in ("registry_search", "registry_terms"):
+            for trigger in ("insert", "delete", "update"):
+                db.session.execute(sa.text(f"DROP TRIGGER {table}_{trigger}"))
+            db.session.execute(sa.text(f"DROP TABLE {table}"))
     else:
         db.session.execute(sa.text("DROP INDEX ix_registry_entries_search_trgm"))
+        db.session.execute(sa.text("DROP TABLE registry_terms"))
+        db.session.execute(sa.text("DROP FUNCTION registry_terms_sync() CASCADE"))
+    monkeypatch.setattr(queries, "_index_found", queries.weakref.WeakKeyDictionary())
     without = {
         q: _shown(client.get("/registry", query_string={"q": q}).get_data(as_text=True))
         for q in with_index
@@ -201,17 +204,61 @@ def test_the_database_keeps_the_text_index():
     conn = db.session.connection()
     if conn.dialect.name == "sqlite":
         names = set(
-            conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE name LIKE 'registry_search%'"
-            )
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'registry_%'")
             .scalars()
             .all()
         )
-        assert {"registry_search", "registry_search_insert", "registry_search_delete",
-                "registry_search_update"} <= names  # fmt: skip
+        assert {f"{t}{suffix}" for t in ("registry_search", "registry_terms")
+                for suffix in ("", "_insert", "_delete", "_update")} <= names  # fmt: skip
     else:
         indexes = sa.inspect(conn).get_indexes("registry_entries")
         assert "ix_registry_entries_search_trgm" in {i["name"] for i in indexes}
+        assert sa.inspect(conn).has_table("registry_terms")
+
+
+def test_the_terms_follow_the_entries(registry):
+    """registry_terms: an entry's words of 3 characters or more, with its name and number;
+    kept by the database through every change of the text and every deletion."""
+
+    def terms(number: str) -> set[str]:
+        return set(
+            db.session.scalars(
+                sa.text(
+                    "SELECT word FROM registry_terms WHERE certificate_id = :c"
+                    " AND name = (SELECT name FROM registry_entries WHERE certificate_id = :c)"
+                ),
+                {"c": _id(number)},
+            )
+        )
+
+    def words(number: str) -> set[str]:
+        text = db.session.scalar(
+            sa.select(RegistryEntry.search_text).where(RegistryEntry.number == number)
+        )
+        return {w for w in text.split() if len(w) >= 3}
+
+    lodz = terms(registry["lodz"])
+    assert lodz == words(registry["lodz"])
+    assert {"agencja", "pracy", "lodz", "0000123456", "5261044221"} <= lodz
+    assert not {"sp", "z", "o", "pl"} & lodz  # 1 and 2 characters: not looked up here
+    assert terms(registry["kyiv"]) >= {"кадрове", "агентство", "київ", "40123456"}
+    db.session.execute(
+        sa.update(RegistryEntry)
+        .where(RegistryEntry.number == registry["lodz"])
+        .values(name="Agencja Opole", search_text=" agencja opole ")
+    )
+    assert terms(registry["lodz"]) == {"agencja", "opole"}
+    old_rows = db.session.scalar(sa.text("SELECT count(*) FROM registry_terms"))
+    db.session.execute(sa.update(RegistryEntry).values(state="withdrawn"))  # no text change
+    assert db.session.scalar(sa.text("SELECT count(*) FROM registry_terms")) == old_rows
+    assert terms(registry["krakow"]) == words(registry["krakow"])
+    kyiv = len(terms(registry["kyiv"]))
+    db.session.execute(sa.delete(RegistryIdentifier))
+    db.session.execute(sa.delete(RegistryEntry).where(RegistryEntry.number == registry["kyiv"]))
+    assert (
+        db.session.scalar(sa.text("SELECT count(*) FROM registry_terms WHERE word = 'київ'")) == 0
+    )
+    assert db.session.scalar(sa.text("SELECT count(*) FROM registry_terms")) == old_rows - kyiv
 
 
 # --------------------------------------------------------------------------- many matches
@@ -282,3 +329,53 @@ def test_exact_pages_below_the_cap(client, world, app):
     page = text_of(client.get("/registry?q=kappa&page=2"))
     assert _count_line(page) == "30 certificates" and "Page 2 of 2" in page
     assert len(_shown(html)) == 5
+
+
+def test_a_common_beginning_merges_its_words_in_name_order(client, world):
+    """ "zeta" starts "zeta" and "zetaplus": both runs, merged in name order."""
+    holders = [{"name": f"Zeta {i:04d} Agency", "city": "Opole"} for i in range(700)]
+    holders += [{"name": f"Zetaplus {i:04d}", "city": "Opole"} for i in range(400)]
+    holders += [{"name": f"Alpha {i:04d} Zetaplus", "city": "Opole"} for i in range(3)]
+    add_entries(world, holders)
+    page = text_of(client.get("/registry?q=zeta"))
+    assert _count_line(page) == "More than 1,000 certificates"
+    names = [
+        db.session.scalar(sa.select(RegistryEntry.name).where(RegistryEntry.number == n))
+        for n in _shown(client.get("/registry?q=zeta").get_data(as_text=True))
+    ]
+    assert names[:3] == [f"Alpha {i:04d} Zetaplus" for i in range(3)]
+    assert names[3:] == [f"Zeta {i:04d} Agency" for i in range(22)]
+    html = client.get("/registry?q=zeta&page=29").get_data(as_text=True)  # 700..724 - 3
+    names = [
+        db.session.scalar(sa.select(RegistryEntry.name).where(RegistryEntry.number == n))
+        for n in _shown(html)
+    ]
+    assert names == [f"Zeta {i:04d} Agency" for i in range(697, 700)] + [
+        f"Zetaplus {i:04d}" for i in range(22)
+    ]
+
+
+def test_common_words_together_and_with_filters(client, world):
+    """Two common words, or a common word and a filter: counted through the trigram index,
+    paged along the word's run."""
+    add_entries(world, [{"name": f"Zeta {i:04d} Agency", "city": "Opole"} for i in range(1010)])
+    add_entries(world, [{"name": f"Zeta {i:04d} Bureau", "city": "Opole"} for i in range(20)])
+    add_entries(
+        world,
+        [{"name": f"Zeta {i:04d} Agency", "city": "Opole", "state": CertificateState.SUSPENDED}
+         for i in range(5)],
+    )  # fmt: skip
+    assert _count_line(text_of(client.get("/registry?q=zeta+agency"))) == (
+        "More than 1,000 certificates"
+    )
+    assert _count_line(text_of(client.get("/registry?q=zeta+bureau"))) == "20 certificates"
+    page = text_of(client.get("/registry?q=zeta&status=suspended"))
+    assert _count_line(page) == "5 certificates"
+    html = client.get("/registry?q=zeta+opole&page=2").get_data(as_text=True)
+    names = [
+        db.session.scalar(sa.select(RegistryEntry.name).where(RegistryEntry.number == n))
+        for n in _shown(html)
+    ]
+    # name order: 3 entries for each i < 5 (two agencies, one suspended, and a bureau), then
+    # 2 (agency, bureau): the 26th is "Zeta 0010 Agency"
+    assert names[0] == "Zeta 0010 Agency" and names[1] == "Zeta 0010 Bureau" and len(names) == 25
