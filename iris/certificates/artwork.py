@@ -184,15 +184,3 @@ def seal_svg() -> str:
         "</svg>"
     )
     return svg
-
-
-@lru_cache(maxsize=1)
-def arrow_svg() -> str:
-    """A right arrow for corridors (origin to destination); the font has no U+2192."""
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="12" height="8" viewBox="0 0 12 8">'
-        f'<path d="M0.5 4 H10.5 M7.5 1 L10.8 4 L7.5 7" fill="none" stroke="{GOLD}" '
-        'stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/>'
-        "</svg>"
-    )
-    return svg
