@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:42:24.094542
+Create Date: 2026-11-22 01:27:53.751883
 
 """
 from alembic import op
@@ -69,6 +69,13 @@ def upgrade():
         batch_op.create_index('ix_outbox_messages_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_to_address'), ['to_address'], unique=False)
 
+    op.create_table('oversight_summaries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('seconds', sa.Double(), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oversight_summaries'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -172,6 +179,8 @@ def upgrade():
     sa.Column('rejection_reason_code', sa.String(length=60), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('appeal_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('history_seq', sa.Integer(), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -473,6 +482,8 @@ def upgrade():
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decision_rationale', sa.Text(), nullable=True),
     sa.Column('appeal_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('history_seq', sa.Integer(), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -488,8 +499,8 @@ def upgrade():
     with op.batch_alter_table('certification_cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certification_cases_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certification_cases_application_id'), ['application_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certification_cases_audit_company_id'), ['audit_company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certification_cases_cap_due_at'), ['cap_due_at'], unique=False)
+        batch_op.create_index('ix_certification_cases_company_updated', ['audit_company_id', 'updated_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certification_cases_state'), ['state'], unique=False)
 
     op.create_table('questionnaire_responses',
@@ -588,7 +599,7 @@ def upgrade():
     )
     with op.batch_alter_table('case_team_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_team_members_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_team_members_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_case_team_members_user_case', ['user_id', 'case_id'], unique=False)
 
     op.create_table('certificates',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -614,6 +625,8 @@ def upgrade():
     sa.Column('facts', sa.JSON(), nullable=True),
     sa.Column('credential', sa.Text(), nullable=True),
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
+    sa.Column('history_seq', sa.Integer(), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -784,6 +797,8 @@ def upgrade():
     sa.Column('certificate_id', sa.Integer(), nullable=True),
     sa.Column('finding_id', sa.Integer(), nullable=True),
     sa.Column('panel', sa.JSON(), nullable=False),
+    sa.Column('history_seq', sa.Integer(), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -825,6 +840,8 @@ def upgrade():
     sa.Column('handler_org_id', sa.Integer(), nullable=True),
     sa.Column('investigator_id', sa.Integer(), nullable=True),
     sa.Column('special_case_id', sa.Integer(), nullable=True),
+    sa.Column('history_seq', sa.Integer(), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -885,9 +902,16 @@ def upgrade():
         batch_op.create_index('ix_registry_entries_company_latest', ['audit_company_id', 'certificate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_last_change_id'), ['last_change_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registry_entries_name'), ['name'], unique=False)
+        batch_op.create_index('ix_registry_entries_name_number', ['name', 'number'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_state'), ['state'], unique=False)
         batch_op.create_index('ix_registry_entries_state_country_name', ['state', 'country', 'name'], unique=False)
+
+    # The registry's text index lives outside the metadata (a trigram index and a word table
+    # on PostgreSQL, an FTS5 table and a word table on SQLite, kept by triggers): made with
+    # the statements the models' create_all uses, so both ways build the same schema.
+    from iris.registry.models import create_text_index
+
+    create_text_index(op.get_bind())
 
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -921,6 +945,11 @@ def upgrade():
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.execute("DROP TABLE IF EXISTS registry_terms")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS registry_search")
+    else:
+        op.execute("DROP FUNCTION IF EXISTS registry_terms_sync() CASCADE")
     with op.batch_alter_table('registry_identifiers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registry_identifiers_certificate_id'))
 
@@ -932,7 +961,7 @@ def downgrade():
     with op.batch_alter_table('registry_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_registry_entries_state_country_name')
         batch_op.drop_index(batch_op.f('ix_registry_entries_state'))
-        batch_op.drop_index(batch_op.f('ix_registry_entries_name'))
+        batch_op.drop_index('ix_registry_entries_name_number')
         batch_op.drop_index(batch_op.f('ix_registry_entries_last_change_id'))
         batch_op.drop_index(batch_op.f('ix_registry_entries_country'))
         batch_op.drop_index('ix_registry_entries_company_latest')
@@ -990,7 +1019,7 @@ def downgrade():
 
     op.drop_table('certificates')
     with op.batch_alter_table('case_team_members', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_team_members_user_id'))
+        batch_op.drop_index('ix_case_team_members_user_case')
         batch_op.drop_index(batch_op.f('ix_case_team_members_case_id'))
 
     op.drop_table('case_team_members')
@@ -1011,8 +1040,8 @@ def downgrade():
     op.drop_table('questionnaire_responses')
     with op.batch_alter_table('certification_cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certification_cases_state'))
+        batch_op.drop_index('ix_certification_cases_company_updated')
         batch_op.drop_index(batch_op.f('ix_certification_cases_cap_due_at'))
-        batch_op.drop_index(batch_op.f('ix_certification_cases_audit_company_id'))
         batch_op.drop_index(batch_op.f('ix_certification_cases_application_id'))
         batch_op.drop_index(batch_op.f('ix_certification_cases_agency_id'))
 
@@ -1093,6 +1122,7 @@ def downgrade():
 
     op.drop_table('verification_events')
     op.drop_table('users')
+    op.drop_table('oversight_summaries')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_to_address'))
         batch_op.drop_index('ix_outbox_messages_due')
