@@ -37,12 +37,13 @@ from iris.certificates import artwork
 from iris.certificates.wording import WORDING, language_for
 from iris.core.pdf import (
     ASSET_ROOTS,
+    FileAttachment,
     register_generated,
     render_html,
     render_pdf,
     render_template_pdf,
 )
-from iris.core.pdf_layers import MM, Canvas, EmbeddedFile, PageLayer, PdfFont, compose_pdf, wrap
+from iris.core.pdf_layers import MM, Canvas, PageLayer, PdfFont, compose_pdf, wrap
 
 __all__ = [
     "GEOMETRY",
@@ -662,7 +663,7 @@ def render_certificate(
     if not covered:
         html = render_html("pdf/certificate.html", _context(payload, lang, canvas))
         layers.append(PageLayer.from_pdf(render_pdf(html, stylesheets=["certificate_text.css"])))
-    attachment = EmbeddedFile(
+    attachment = FileAttachment(
         name=attachment_name(payload["number"]),
         data=credential.encode("ascii"),
         description="IRIS certificate credential (compact JWS, EdDSA/Ed25519)",

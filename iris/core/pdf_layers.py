@@ -38,12 +38,11 @@ from typing import Any
 
 import pydyf
 
-from iris.core.pdf import PdfError
+from iris.core.pdf import FileAttachment, PdfError
 
 __all__ = [
     "MM",
     "Canvas",
-    "EmbeddedFile",
     "PageLayer",
     "PdfFont",
     "TextRun",
@@ -623,16 +622,6 @@ class Canvas:
 # --------------------------------------------------------------------------- document
 
 
-@dataclass(frozen=True)
-class EmbeddedFile:
-    """A file attached to the document (shown in a reader's attachments pane)."""
-
-    name: str
-    data: bytes
-    description: str = ""
-    media_type: str = "application/octet-stream"
-
-
 def _subset_tag(font: PdfFont, used: Mapping[int, str]) -> str:
     digest = hashlib.sha256(font.name.encode() + repr(sorted(used)).encode()).digest()
     return "".join(chr(65 + b % 26) for b in digest[:6])
@@ -642,7 +631,7 @@ def compose_pdf(
     *,
     layers: Sequence[PageLayer],
     canvas: Canvas,
-    attachments: Sequence[EmbeddedFile] = (),
+    attachments: Sequence[FileAttachment] = (),
     metadata: Mapping[str, str] | None = None,
     lang: str | None = None,
     created: datetime | None = None,

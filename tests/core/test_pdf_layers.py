@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from iris.core import pdf, pdf_layers
-from iris.core.pdf_layers import MM, Canvas, EmbeddedFile, PageLayer, PdfFont, compose_pdf, wrap
+from iris.core.pdf import FileAttachment
+from iris.core.pdf_layers import MM, Canvas, PageLayer, PdfFont, compose_pdf, wrap
 
 FONT = PdfFont(pdf.ASSET_ROOTS["fonts"] / "NotoSans-Regular.ttf", "NotoSans-Regular")
 LAYER_HTML = (
@@ -27,7 +28,7 @@ def _compose(**kwargs) -> bytes:
     return compose_pdf(
         layers=[PageLayer.from_pdf(pdf.render_pdf(LAYER_HTML))],
         canvas=canvas,
-        attachments=[EmbeddedFile(name="facts.jws", data=b"aaa.bbb.ccc")],
+        attachments=[FileAttachment(name="facts.jws", data=b"aaa.bbb.ccc")],
         metadata={"Title": "Próba"},
         lang="pl",
         **kwargs,
