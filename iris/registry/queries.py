@@ -414,19 +414,20 @@ class Filters:
             return None
         entry = RegistryEntry.__table__
         others = self.others()
-        if (
-            db.engine.dialect.name == "sqlite"
-            and _sqlite_text_index()
-            and any(len(w) >= 2 for w in words)  # FTS5 needs 3 characters: " xy"
-        ):
+        # FTS5 needs 3 characters (" xy") for a trigram; SQLite 3.40's FTS5 crashes the
+        # process on a LIKE without one beside another LIKE, so one-letter words are checked
+        # on the entry's own text instead
+        indexed = [w for w in words if len(w) >= 2]
+        if db.engine.dialect.name == "sqlite" and _sqlite_text_index() and indexed:
             fts = sa.table(SEARCH_TABLE, sa.column("rowid"), sa.column("search_text"))
-            match = [fts.c.search_text.like(_starts_word(w)) for w in words]
-            if not others:  # the FTS5 rowid is the certificate id
+            match = [fts.c.search_text.like(_starts_word(w)) for w in indexed]
+            short = [entry.c.search_text.like(_starts_word(w)) for w in words if len(w) < 2]
+            if not others and not short:  # the FTS5 rowid is the certificate id
                 return sa.select(fts.c.rowid.label("certificate_id")).where(*match)
             return (
                 sa.select(entry.c.certificate_id)
                 .select_from(_DrivingJoin(fts, entry, entry.c.certificate_id == fts.c.rowid))
-                .where(*match, *others)
+                .where(*match, *short, *others)
             )
         return sa.select(entry.c.certificate_id).where(
             *(entry.c.search_text.like(_starts_word(w)) for w in words), *others
