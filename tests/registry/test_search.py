@@ -385,3 +385,37 @@ def test_common_words_together_and_with_filters(client, world):
     # name order: 3 entries for each i < 5 (two agencies, one suspended, and a bureau), then
     # 2 (agency, bureau): the 26th is "Zeta 0010 Agency"
     assert names[0] == "Zeta 0010 Agency" and names[1] == "Zeta 0010 Bureau" and len(names) == 25
+
+
+def test_a_bulk_load_may_drop_the_text_index_and_make_it_again(
+    client, world, registry, monkeypatch
+):
+    """drop_text_index before loading many entries, create_text_index(rebuild=True) after:
+    the same results as with the triggers."""
+    from iris.registry.models import create_text_index, drop_text_index
+
+    queries_ = ("lodz", "київ", "00009990", "zeta", "zeta 0003")
+    before = _many(world, 5, "Zeta")
+    expected = {
+        q: _shown(client.get("/registry", query_string={"q": q}).get_data(as_text=True))
+        for q in queries_
+    }
+    terms = db.session.scalar(sa.text("SELECT count(*) FROM registry_terms"))
+    conn = db.session.connection()
+    drop_text_index(conn)
+    monkeypatch.setattr(queries, "_index_found", queries.weakref.WeakKeyDictionary())
+    loaded = _many(world, 3, "Zetb")  # loaded while there is no index
+    assert create_text_index(conn, rebuild=True)
+    monkeypatch.setattr(queries, "_index_found", queries.weakref.WeakKeyDictionary())
+    got = {
+        q: _shown(client.get("/registry", query_string={"q": q}).get_data(as_text=True))
+        for q in queries_
+    }
+    assert got == expected and len(got["zeta"]) == len(before)
+    html = client.get("/registry?q=zetb").get_data(as_text=True)
+    assert sorted(_shown(html)) == sorted(loaded)
+    texts = db.session.scalars(
+        sa.select(RegistryEntry.search_text).where(RegistryEntry.number.in_(loaded))
+    )
+    added = sum(len({w for w in text.split() if len(w) >= 3}) for text in texts)
+    assert db.session.scalar(sa.text("SELECT count(*) FROM registry_terms")) == terms + added
