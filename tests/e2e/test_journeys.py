@@ -272,25 +272,41 @@ def answer_questionnaire(page: Page, journey: Any) -> None:
 # Journey 3 ---------------------------------------------------------------------------------
 def certificate_pdf_facts(pdf: bytes) -> tuple[str, list[list[bool]], str]:
     """From the PDF: the verify URL in its signed credential, the dark modules of its QR
-    image, and its text."""
+    code (drawn as vector rectangles, one filled path: read back from the page's content
+    stream), and its text."""
     import base64
     import json
 
     from pypdf import PdfReader
+    from pypdf.generic import ContentStream
 
     reader = PdfReader(io.BytesIO(pdf))
     [(name, [jws])] = reader.attachments.items()
     assert name.endswith(".jws")
     body = jws.decode().split(".")[1]
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    images = [im.image for page in reader.pages for im in page.images]
-    square = [im for im in images if im.width == im.height and im.width % 4 == 0]
-    assert square, f"no QR image among {[im.size for im in images]}"
-    qr = square[-1].convert("L")
-    size = qr.width // 4  # drawn at 4 pixels a module, without a border
-    modules = [
-        [qr.getpixel((4 * x + 2, 4 * y + 2)) < 128 for x in range(size)] for y in range(size)
-    ]
+    # the filled paths of the page: the QR code is the one with the most rectangles
+    paths: list[list[tuple[float, ...]]] = []
+    current: list[tuple[float, ...]] = []
+    for page in reader.pages:
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"re":
+                current.append(tuple(float(v) for v in operands))
+            elif operator in (b"f", b"f*", b"B", b"b", b"S", b"n"):
+                paths.append(current)
+                current = []
+    rects = max(paths, key=len)
+    assert len(rects) > 50, f"no QR code among the page's paths ({[len(p) for p in paths]})"
+    module = min(abs(h) for *_, h in rects)
+    left = min(x for x, *_ in rects)
+    top = max(max(y, y + h) for _, y, _, h in rects)  # PDF space: y grows upwards
+    right = max(x + w for x, _, w, _ in rects)
+    size = round((right - left) / module)
+    modules = [[False] * size for _ in range(size)]
+    for x, y, w, h in rects:
+        row = round((top - max(y, y + h)) / module)
+        for col in range(round((x - left) / module), round((x + w - left) / module)):
+            modules[row][col] = True
     text = " ".join(page.extract_text() for page in reader.pages)
     return payload["verify_url"], modules, text
 
