@@ -1,29 +1,32 @@
 """``flask --app wsgi iris demo --scale N``: a large, realistic dataset for benchmarks.
 
-N certificates (1,000,000 in a few minutes) with everything around them: agencies (names
-with diacritics — Łódź, Київ, München —, countries, registration numbers, corridors, a
-site), applications in every state, certification cases in every state with their audit
-teams and findings, certificates in every status (mostly active; suspended, withdrawn,
-expired, superseded, a few cancelled), each with a **valid hash-chained history**, a
-**signed credential** (Ed25519 over the same facts as issuance) and its **registry entry**
-(built by :func:`iris.registry.sync.entry_row`, the code the live sync uses).
+N certificates (1,000,000 and more) with everything around them: agencies (names with
+diacritics — Łódź, Київ, München —, countries, registration numbers, corridors, a site),
+applications in every state, certification cases in every state with their audit teams
+and findings, certificates in every status (mostly active; suspended, withdrawn, expired,
+superseded, a few cancelled), each with a **valid hash-chained history** (its head on the
+subject's row, as the engine writes it), a **signed credential** (Ed25519 over the same
+facts as issuance) and its **registry entry** (built by
+:func:`iris.registry.sync.entry_row`, the code the live sync uses).
 
-How it is fast (about 1 ms of CPU per certificate before; see BENCHMARKS.md):
+How it is fast (figures in BENCHMARKS.md, "Building the data"):
 
 * **Rows are tuples of plain values** (text, integers, NULL) made once: datetimes are
   written as the database's own text (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC; the PostgreSQL
   connection's time zone is UTC), JSON columns as JSON text. No ORM, no dicts per row, no
-  driver adapters: SQLite's ``executemany`` and psycopg's ``COPY ... write_row`` bind them as
-  they are.
+  driver adapters: psycopg's ``COPY ... write_row`` and SQLite's INSERTs (500 rows each:
+  a quarter less time a row than ``executemany``) bind them as they are.
 * **Transition records are sealed from templates of the engine's own canonical JSON.** For
   each kind of step (subject type, trigger, states, role, reason, payload keys) the
   template is :func:`iris.core.history.canonical_json` of :func:`~iris.core.history.
   record_content` of a probe record whose variable fields hold sentinels; the sentinels are
   then replaced by each record's id, sequence, actor, time and payload values, and the
-  SHA-256 is taken as :func:`~iris.core.history.record_hash` takes it. The first record
-  made from each template is checked against ``record_hash`` itself (a mismatch stops the
-  load), and a template whose sentinels are not found is refused: a change to what the hash
-  covers stops the loader instead of writing chains that do not verify.
+  SHA-256 is taken as :func:`~iris.core.history.record_hash` takes it. Templates are made
+  from the engine's functions as the load runs, so a change to what the hash covers is
+  followed; one they cannot express (a per-record value they do not fill, a time written
+  another way) leaves a sentinel unfound or fails the check of each template's first
+  record against ``record_hash`` itself: the load stops instead of writing chains that do
+  not verify (tests/ops/test_scale.py changes the engine's content both ways).
 * **The credential's header is made once** (one key, one signing time). The first
   credential of each process is compared with :func:`iris.core.signing.sign`'s (Ed25519
   signatures are deterministic: they must be equal).
@@ -36,7 +39,8 @@ How it is fast (about 1 ms of CPU per certificate before; see BENCHMARKS.md):
   ``maintenance_work_mem`` larger for the session; foreign-key triggers are skipped
   (``session_replication_role = replica``, superuser only) for rows made consistent here;
   tables stay logged. **SQLite** keeps its indexes (built after, they cost as much as kept
-  up), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
+  up) and the triggers that fill the registry's FTS5 text index (a refill after costs as
+  much), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
   the end. Either way: load into a database nobody else writes to meanwhile, and that you
   can rebuild (an error or Ctrl-C still makes the indexes again, but a killed load leaves
   a SQLite file possibly unusable and a PostgreSQL database without the dropped indexes).
@@ -1501,8 +1505,8 @@ class Writer:
         self.driver.close()
 
 
-#: SQLite page cache of each loading connection (KiB, negative): the unique indexes on
-#: random public ids are written all over; their pages stay cached
+#: SQLite page cache of each loading connection (KiB, negative): the indexes on random keys
+#: (public ids, names, the text index) are written all over; their pages stay cached
 SQLITE_CACHE = -524288
 
 
@@ -1620,12 +1624,13 @@ def _partition(parts: int) -> list[list[tuple[str, int]]]:
     return [g for g in groups if g]
 
 
-def _run_part(
-    gen: Generator, certificates: int, echo: Callable[[str], None], started: float, label: str
-) -> dict[str, int]:
-    """Generate and write ``certificates`` certificates with ``gen``; the row counts."""
-    writer = Writer()
-    totals: dict[str, int] = {}
+Rows = dict[str, list[tuple[Any, ...]]]
+#: what a generator hands on for each chunk: (rows, their columns, certificates made so far)
+Emit = Callable[[Rows, dict[str, tuple[str, ...]], int], None]
+
+
+def _generate(gen: Generator, certificates: int, emit: Emit) -> None:
+    """Generate ``certificates`` certificates with ``gen``, handing each chunk's rows on."""
     # the rows hold no reference cycles: the cyclic collector would only walk the chunk's
     # hundred thousand tuples again and again (3 % of the time)
     collecting = gc.isenabled()
@@ -1647,17 +1652,15 @@ def _run_part(
             if agencies % 18 == 0:  # about one applicant agency per 20 certificates
                 gen.applicant_agency()
             if agencies % CHUNK == 0 or gen.certificates >= certificates:
-                for name, n in writer.write_chunk(gen.take(), gen.columns).items():
-                    totals[name] = totals.get(name, 0) + n
-                echo(
-                    f"  {label}{gen.certificates:,} / {certificates:,} certificates "
-                    f"({time.perf_counter() - started:.0f} s)"
-                )
+                emit(gen.take(), gen.columns, gen.certificates)
     finally:
-        writer.close()
         if collecting:
             gc.enable()
-    return totals
+
+
+def _add(totals: dict[str, int], counts: dict[str, int]) -> None:
+    for name, n in counts.items():
+        totals[name] = totals.get(name, 0) + n
 
 
 # ----------------------------------------------------------------------------- staff
@@ -1825,8 +1828,8 @@ def build_scale(
     offsets = [sum(s * 40 + 100_000 for s in shares[:i]) for i in range(len(shares))]
     base_url = str(app.config["IRIS_BASE_URL"]).rstrip("/")
 
-    def part(index: int) -> tuple[dict[str, int], dict[tuple[str, int], int], int]:
-        gen = Generator(
+    def generator(index: int) -> Generator:
+        return Generator(
             rng=random.Random(seed * 1000 + index),  # noqa: S311 (demo data)
             now=now,
             staff=staff,
@@ -1840,26 +1843,45 @@ def build_scale(
             countries=groups[index],
             check_credential=check_credential,
         )
+
+    def progress(index: int, made: int) -> None:
         label = f"[{index + 1}/{len(groups)}] " if len(groups) > 1 else ""
-        totals = _run_part(gen, shares[index], echo, started, label)
+        echo(
+            f"  {label}{made:,} / {shares[index]:,} certificates "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+
+    def part(index: int) -> Part:
+        """One part, generated and written by this process."""
+        gen = generator(index)
+        writer = Writer()
+        totals: dict[str, int] = {}
+
+        def emit(rows: Rows, columns: dict[str, tuple[str, ...]], made: int) -> None:
+            _add(totals, writer.write_chunk(rows, columns))
+            progress(index, made)
+
+        try:
+            _generate(gen, shares[index], emit)
+        finally:
+            writer.close()
         return totals, gen.counters, gen.certificates
 
     setup = LoadSetup(ORDER, echo, drop_indexes=drop_indexes)
     setup.before()
-    results = []
     try:
-        if len(groups) == 1:
-            results.append(part(0))
-        else:
-            results = _in_processes(app, part, len(groups))
+        # each part writes its own chunks (PostgreSQL: a server process each; SQLite: one
+        # at a time). Measured against one SQLite writer fed through a queue: pickling the
+        # rows cost more than that writer's warm page cache saved (each connection drops
+        # its cache when another has changed the file)
+        results = [part(0)] if len(groups) == 1 else _in_processes(app, part, len(groups))
     finally:
         setup.after()
     totals: dict[str, int] = {}
     made = 0
     for part_totals, part_counters, part_made in results:
         made += part_made
-        for name, n in part_totals.items():
-            totals[name] = totals.get(name, 0) + n
+        _add(totals, part_totals)
         for key_, seq in part_counters.items():
             counters[key_] = max(counters.get(key_, 0), seq)
     _finish(counters, before)
@@ -1869,7 +1891,11 @@ def build_scale(
     return report
 
 
-def _in_processes(app: Any, part: Callable[[int], Any], n: int) -> list[Any]:
+#: a part's row counts per table, its numbering counters and its number of certificates
+Part = tuple[dict[str, int], dict[tuple[str, int], int], int]
+
+
+def _in_processes(app: Any, part: Callable[[int], Part], n: int) -> list[Part]:
     """``part(0)`` ... ``part(n - 1)`` in forked processes; their results."""
     import multiprocessing
 
@@ -1888,18 +1914,44 @@ def _in_processes(app: Any, part: Callable[[int], Any], n: int) -> list[Any]:
     procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
     for proc in procs:
         proc.start()
-    results, errors = [], []
-    for _ in procs:
-        index, result, error = queue.get()
-        if error:
-            errors.append(f"part {index + 1}: {error}")
-        else:
-            results.append(result)
-    for proc in procs:
-        proc.join()
+    results: list[Part] = []
+    errors: list[str] = []
+    try:
+        for _ in procs:
+            index, result, error = _get(queue, procs)
+            if error:
+                errors.append(f"part {index + 1}: {error}")
+            else:
+                results.append(result)
+    finally:
+        _end(procs)
     if errors:
         raise RuntimeError("the scale loader failed: " + "; ".join(errors))
     return results
+
+
+def _get(queue: Any, procs: list[Any]) -> Any:
+    """The next message; an error if a process died without a word (killed, say)."""
+    import queue as queues
+
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except queues.Empty:
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"a scale loader process ended with exit code {dead[0].exitcode}"
+                ) from None
+
+
+def _end(procs: list[Any]) -> None:
+    """Wait for the processes; stop those still running (after an error)."""
+    for proc in procs:
+        proc.join(timeout=1 if proc.exitcode is None else None)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
 
 
 def _finish(counters: dict[tuple[str, int], int], before: dict[tuple[str, int], int]) -> None:

@@ -71,13 +71,13 @@ def _scale(app, n: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def scaled(request, app, tmp_path):  # type: ignore[no-untyped-def]
-    """``iris demo --scale 200`` on a database with one user already (so it only adds).
+def scale_app(request, app, tmp_path):  # type: ignore[no-untyped-def]
+    """An app whose database has one user (so ``demo --scale`` only adds) and nothing else.
 
     On SQLite a database of its own (the loader writes through several connections, and
     must not wait for other tests' background writers); on PostgreSQL the run's database,
     emptied afterwards (``committing_db``). ``app.config["schema_before"]``: the indexes
-    before the load.
+    before any load.
     """
     from iris.extensions import limiter
 
@@ -106,13 +106,20 @@ def scaled(request, app, tmp_path):  # type: ignore[no-untyped-def]
     db.session.commit()
     app.config["schema_before"] = _schema()
     db.session.rollback()
-    _scale(app, N)
     yield app
     limiter.enabled = limits_were_on
     if context is not None:
         db.session.remove()
         db.engine.dispose()
         context.pop()
+
+
+@pytest.fixture
+def scaled(scale_app):  # type: ignore[no-untyped-def]
+    """``iris demo --scale 200`` on the ``scale_app``'s database (two generating processes
+    on a machine with two cores or more)."""
+    _scale(scale_app, N)
+    return scale_app
 
 
 def _count(model, **where):  # type: ignore[no-untyped-def]
@@ -292,6 +299,24 @@ def test_a_second_load_continues_ids_numbers_and_sequences(scaled):  # type: ign
     db.session.add(org)
     db.session.commit()
     assert org.id > top
+
+
+def test_a_failing_part_stops_the_load_and_leaves_the_indexes(scale_app, monkeypatch):  # type: ignore[no-untyped-def]
+    original = scale.Generator.certified_agency
+
+    def fail_late(self, story):  # type: ignore[no-untyped-def]
+        if self.certificates >= 50:
+            raise RuntimeError("disk full (simulated)")
+        return original(self, story)
+
+    monkeypatch.setattr(scale.Generator, "certified_agency", fail_late)
+    monkeypatch.setattr(scale, "CHUNK", 20)  # some chunks are written before the failure
+    monkeypatch.setattr(scale, "default_workers", lambda: 2)
+    result = scale_app.test_cli_runner().invoke(args=["iris", "demo", "--scale", str(N)])
+    assert result.exit_code != 0
+    assert "disk full (simulated)" in str(result.exception)
+    db.session.rollback()
+    assert _schema() == scale_app.config["schema_before"]
 
 
 def test_public_channels_find_the_certificates(scaled):  # type: ignore[no-untyped-def]
