@@ -1624,6 +1624,9 @@ def _partition(parts: int) -> list[list[tuple[str, int]]]:
     return [g for g in groups if g]
 
 
+#: in a forked part: the main process's pid (None in the main process)
+_parent: int | None = None
+
 Rows = dict[str, list[tuple[Any, ...]]]
 #: what a generator hands on for each chunk: (rows, their columns, certificates made so far)
 Emit = Callable[[Rows, dict[str, tuple[str, ...]], int], None]
@@ -1652,6 +1655,8 @@ def _generate(gen: Generator, certificates: int, emit: Emit) -> None:
             if agencies % 18 == 0:  # about one applicant agency per 20 certificates
                 gen.applicant_agency()
             if agencies % CHUNK == 0 or gen.certificates >= certificates:
+                if _parent is not None and os.getppid() != _parent:
+                    raise RuntimeError("the loader's main process is gone")
                 emit(gen.take(), gen.columns, gen.certificates)
     finally:
         if collecting:
@@ -1903,6 +1908,8 @@ def _in_processes(app: Any, part: Callable[[int], Part], n: int) -> list[Part]:
     queue = ctx.Queue()
 
     def child(index: int) -> None:
+        global _parent  # this forked process's own copy
+        _parent = os.getppid()  # a part stops at its next chunk if the main process is gone
         with app.app_context():
             db.engine.dispose(close=False)  # the parent's pooled connections stay its own
             try:
