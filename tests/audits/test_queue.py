@@ -19,6 +19,7 @@ from tests.core.workflow_world import world  # noqa: F401  (fixture)
 from tests.helpers import text_of
 from workflows.application import ApplicationState
 from workflows.certification import CaseState, TeamRole
+from workflows.roles import Role
 
 
 def add_cases(w: Any, n: int, *, company: Any = None, team: tuple[Any, ...] = (),
@@ -86,6 +87,11 @@ def test_each_person_sees_their_cases_newest_first(client, world, app, mode, mon
     monkeypatch.setitem(app.config, "IRIS_PAGE_SIZE", 3)
     ours = add_cases(world, 7, team=(world.lead,), start=0)
     theirs = add_cases(world, 3, company=world.other_company, start=100)
+    # the lead also audits for the other company (a team is chosen among its auditors)
+    db.session.add(Membership(user_id=world.lead.id, organisation_id=world.other_company.id,
+                              role=Role.AUDITOR))  # fmt: skip
+    db.session.flush()
+    db.session.expire(world.lead)
     mine_elsewhere = add_cases(world, 2, company=world.other_company, team=(world.lead,),
                                start=50)  # fmt: skip
     newest_first = [
@@ -112,16 +118,27 @@ def test_team_cases_of_a_company_the_auditor_left_stay_in_the_queue(
     monkeypatch,
 ):
     """A lead auditor with more team cases than the cap (the capped path reads the team
-    along each company's index) who left one of the companies still sees its cases."""
+    along the index of each company the user belongs to or was removed from) who left one
+    of the companies still sees its cases."""
     monkeypatch.setitem(app.config, "IRIS_PAGE_SIZE", 4)
     ours = add_cases(world, 6, team=(world.lead,), start=0)
     old = add_cases(world, 3, company=world.other_company, team=(world.lead,), start=2)
-    db.session.execute(
-        sa.delete(Membership).where(
+    from iris.admin.operations import remove_membership
+
+    membership = db.session.scalar(
+        sa.select(Membership).where(
             Membership.user_id == world.lead.id,
             Membership.organisation_id == world.other_company.id,
         )
     )
+    if membership is None:  # the lead never belonged to it: the team was set by hand
+        membership = Membership(
+            user_id=world.lead.id, organisation_id=world.other_company.id, role=Role.AUDITOR
+        )
+        db.session.add(membership)
+        db.session.flush()
+        db.session.expire(world.lead, ["memberships"])
+    remove_membership(membership, actor=world.scheme_admin)  # logged: membership_removed
     db.session.expire_all()
     expected = sorted(ours + old, key=lambda c: -c.updated_at.timestamp())
     assert every_page(client, world.lead) == [c.public_id for c in expected]
