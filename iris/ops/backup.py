@@ -142,19 +142,30 @@ def create_backup(directory: str | os.PathLike[str]) -> BackupResult:
     config = current_app.config
     engine = db.engine
     dialect = engine.dialect.name
-    with engine.connect() as conn:
-        counts = table_counts(conn)
-        revision = _alembic_revision(conn)
+    # The manifest's row counts come from the very snapshot that is backed up: the service
+    # keeps writing (the verification log, the outbox) while a backup runs.
     if dialect == "sqlite":
         database = SQLITE_FILE
         _sqlite_backup(engine.url.database or "", target / SQLITE_FILE)
+        copy = sa.create_engine(f"sqlite:///{target / SQLITE_FILE}")
+        try:
+            with copy.connect() as conn:
+                counts = table_counts(conn)
+                revision = _alembic_revision(conn)
+        finally:
+            copy.dispose()
     elif dialect == "postgresql":
         database = PG_FILE
-        _run(
-            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-             f"--file={target / PG_FILE}", _pg_url(engine.url)],
-            _pg_env(engine.url),
-        )  # fmt: skip
+        repeatable = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        with repeatable as conn, conn.begin():
+            snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            counts = table_counts(conn)
+            revision = _alembic_revision(conn)
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+                 f"--snapshot={snapshot}", f"--file={target / PG_FILE}", _pg_url(engine.url)],
+                _pg_env(engine.url),
+            )  # fmt: skip
     else:
         raise BackupError(f"backups of {dialect} databases are not supported")
     stored = _copy_tree(Path(config["IRIS_STORAGE_DIR"]), target / "storage")
