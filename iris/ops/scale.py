@@ -39,9 +39,10 @@ How it is fast (figures in BENCHMARKS.md, "Building the data"):
   ``maintenance_work_mem`` larger for the session; foreign-key triggers are skipped
   (``session_replication_role = replica``, superuser only) for rows made consistent here;
   tables stay logged. **SQLite** keeps its indexes (built after, they cost as much as kept
-  up) and the triggers that fill the registry's FTS5 text index (a refill after costs as
-  much), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
-  the end. Either way: load into a database nobody else writes to meanwhile, and that you
+  up), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
+  the end. **The registry's text index** (trigram index and terms table, kept by triggers
+  row by row) is dropped and made again from all the entries with the registry's own
+  ``drop_text_index`` / ``create_text_index(rebuild=True)``. Either way: load into a database nobody else writes to meanwhile, and that you
   can rebuild (an error or Ctrl-C still makes the indexes again, but a killed load leaves
   a SQLite file possibly unusable and a PostgreSQL database without the dropped indexes).
 
@@ -1543,12 +1544,17 @@ ORDER BY 1
 class LoadSetup:
     """The database before and after a bulk load.
 
+    The registry's text index (:mod:`iris.registry.models`: the trigram index and the
+    terms table, kept by triggers row by row) is dropped before and made again from all
+    the entries after, with the registry's own ``drop_text_index`` and
+    ``create_text_index(rebuild=True)`` (a few times faster than its triggers).
+
     PostgreSQL: the loaded tables' indexes — secondary ones and unique constraints, not the
     primary keys nor what a foreign key depends on — are dropped before and made again
-    after from the database's own definitions (so indexes added since, a trigram index
-    say, are included), then ANALYZE. Inserting into a unique index on random public ids
-    reads and dirties a random page per row once the index outgrows shared_buffers; built
-    after, each index is one sort.
+    after from the database's own definitions (so indexes added since are included), then
+    ANALYZE. Inserting into a unique index on random public ids reads and dirties a random
+    page per row once the index outgrows shared_buffers; built after, each index is one
+    sort.
 
     SQLite: out of WAL mode, without a journal, while it loads; back in WAL mode after;
     ANALYZE from a sample. Its indexes stay (built after they cost as much as kept up:
@@ -1565,9 +1571,16 @@ class LoadSetup:
         #: (name, statement that drops it, statement that makes it)
         self.indexes: list[tuple[str, str, str]] = []
         self.journal: str | None = None
+        self.text_index = False
 
     def before(self) -> None:
+        from iris.registry.models import drop_text_index
+
         db.session.remove()
+        with db.engine.begin() as conn:
+            self.text_index = _has_text_index(conn)
+            if self.text_index:
+                drop_text_index(conn)
         db.engine.dispose()  # SQLite leaves WAL mode only without other connections
         conn = _raw_connection()
         try:
@@ -1584,12 +1597,17 @@ class LoadSetup:
                 conn.execute("PRAGMA journal_mode=OFF")  # stays "wal" if someone else is connected
         finally:
             conn.close()
-        if self.indexes:
-            self.echo(f"  {len(self.indexes)} indexes dropped for the load")
+        dropped = [f"{len(self.indexes)} indexes"] if self.indexes else []
+        dropped += ["the registry's text index"] if self.text_index else []
+        if dropped:
+            self.echo(f"  {' and '.join(dropped)} dropped for the load")
 
     def after(self) -> None:
-        """Make the indexes again; ANALYZE; SQLite back to its journal mode (WAL)."""
-        started = built = time.perf_counter()
+        """Make the indexes and the text index again; ANALYZE; SQLite back to its journal
+        mode (WAL)."""
+        from iris.registry.models import create_text_index
+
+        started = time.perf_counter()
         conn = _raw_connection()
         try:
             if self.postgres:
@@ -1598,20 +1616,64 @@ class LoadSetup:
                     cur.execute("SET maintenance_work_mem = '512MB'")
                     for _name, _drop, make in self.indexes:
                         cur.execute(make)
-                    built = time.perf_counter()
+            elif self.journal and self.journal.lower() != "off":
+                conn.execute(f"PRAGMA journal_mode={self.journal}")
+        finally:
+            conn.close()
+        if self.indexes:
+            self.echo(f"  {len(self.indexes)} indexes made again ({_since(started)})")
+        if self.text_index:
+            started = time.perf_counter()
+            with db.engine.connect() as sa_conn:
+                if self.postgres:
+                    sa_conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+                    sa_conn.exec_driver_sql("SET synchronous_commit = off")
+                    sa_conn.commit()
+                else:  # outside a transaction (SQLite refuses it inside one)
+                    raw: Any = sa_conn.connection.dbapi_connection
+                    raw.execute("PRAGMA synchronous=OFF")
+                    raw.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
+                with sa_conn.begin():
+                    create_text_index(sa_conn, rebuild=True)
+                sa_conn.invalidate()  # not back to the pool with the load's settings
+            self.echo(f"  the registry's text index made again ({_since(started)})")
+        started = time.perf_counter()
+        conn = _raw_connection()
+        try:
+            if self.postgres:
+                conn.autocommit = True
+                with conn.cursor() as cur:
                     cur.execute("ANALYZE")
             else:
                 # statistics from a sample of each index (as PRAGMA optimize takes them),
                 # not a scan of every row
                 conn.execute("PRAGMA analysis_limit=2000")
                 conn.execute("ANALYZE")
-                if self.journal and self.journal.lower() != "off":
-                    conn.execute(f"PRAGMA journal_mode={self.journal}")
         finally:
             conn.close()
-        if self.indexes:
-            self.echo(f"  {len(self.indexes)} indexes made again ({built - started:.0f} s)")
-        self.echo(f"  statistics updated ({time.perf_counter() - built:.0f} s)")
+        self.echo(f"  statistics updated ({_since(started)})")
+
+
+def _since(started: float) -> str:
+    return f"{time.perf_counter() - started:.0f} s"
+
+
+def _has_text_index(conn: sa.Connection) -> bool:
+    """Whether the registry's text index is there (a database made without it, or a SQLite
+    without FTS5's trigram tokenizer, gets none from the loader either)."""
+    from iris.registry.models import SEARCH_TABLE, TERMS_TABLE, TRGM_INDEX
+
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(
+            sa.text("SELECT to_regclass(:a) IS NOT NULL OR to_regclass(:b) IS NOT NULL"),
+            {"a": TERMS_TABLE, "b": TRGM_INDEX},
+        ).scalar()
+    else:
+        found = conn.execute(
+            sa.text("SELECT count(*) FROM sqlite_master WHERE name IN (:a, :b)"),
+            {"a": SEARCH_TABLE, "b": TERMS_TABLE},
+        ).scalar()
+    return bool(found)
 
 
 def _partition(parts: int) -> list[list[tuple[str, int]]]:

@@ -263,6 +263,18 @@ def test_registry_entries_are_what_the_registry_builds(scaled):  # type: ignore[
     assert identifiers == expected_identifiers
 
 
+def test_the_registry_text_index_holds_every_entry(scaled):  # type: ignore[no-untyped-def]
+    """Dropped for the load and made again from the entries (the registry's own functions):
+    every entry's words are in the terms table, and (SQLite) its text in the FTS5 table."""
+    from iris.registry.models import SEARCH_TABLE, TERMS_TABLE
+
+    texts = list(db.session.scalars(sa.select(RegistryEntry.search_text)))
+    words = sum(len({w for w in text.split() if len(w) >= 3}) for text in texts)
+    assert db.session.scalar(sa.text(f"SELECT count(*) FROM {TERMS_TABLE}")) == words
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.scalar(sa.text(f"SELECT count(*) FROM {SEARCH_TABLE}")) == len(texts)
+
+
 def test_public_ids_are_random_version_4_ids(scaled):  # type: ignore[no-untyped-def]
     for name in PUBLIC:
         table = db.metadata.tables[name]
