@@ -11,7 +11,11 @@ PostgreSQL (a temporary database, dropped afterwards).
 "engine" = fire() as the application runs it (lock, permission, guard, effects, chained
 record, and every listener the app registers on a flush, such as the registry's update of
 the certificate's public entry); "engine, no registry sync" = the same with that listener
-removed, to show the engine's own cost.
+removed, to show the engine's own cost. "bare, with the registry entry" = the bare writes
+plus a third plain statement for the row the registry sync writes (the entry's status
+columns and document): the same rows as "engine" writes. Each variant is printed against
+both bare baselines: "engine, no registry sync" against "bare" and "engine" against "bare,
+with the registry entry" compare the same rows.
 
 ``--profile`` measures nothing: it fires a few steps each way, prints the statements one
 step sends to the database (through the engine and bare, as seen by a
@@ -128,19 +132,48 @@ def through_engine(ids: list[int], decider_id: int, trigger: str) -> float:
     return elapsed
 
 
-def bare(ids: list[int], decider_id: int, trigger: str) -> float:
-    """The same rows written with two plain statements per transition."""
+def bare(ids: list[int], decider_id: int, trigger: str, *, entry: bool = False) -> float:
+    """The same rows written with two plain statements per transition; with ``entry``, three:
+    the certificate's registry entry too (its status columns and its whole document, as the
+    registry's patch writes it; on PostgreSQL announced with ``RETURNING pg_notify`` as the
+    patch does)."""
     from iris.certificates.models import Certificate
     from iris.core.db import db, utcnow
     from iris.core.history import TransitionRecord
+    from iris.registry.models import RegistryEntry
+    from iris.registry.sync import CHANNEL
 
     cert_t = Certificate.__table__
     rec_t = TransitionRecord.__table__
+    entry_t = RegistryEntry.__table__
     suspend = trigger == "suspend"
+    documents: dict[int, str] = {}
+    if entry:  # read before timing: the bare writer knows what to write
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(entry_t.c.certificate_id, entry_t.c.document).where(
+                    entry_t.c.certificate_id.in_(ids)
+                )
+            )
+            documents = dict(rows.tuples().all())
+    write_entry = entry_t.update().where(entry_t.c.certificate_id == sa.bindparam("cid"))
+    if db.engine.dialect.name == "postgresql":
+        write_entry = write_entry.returning(sa.func.pg_notify(CHANNEL, ""))
     start = time.perf_counter()
     for cid in ids:
         now = utcnow()
         with db.engine.begin() as conn:
+            if entry:
+                conn.execute(
+                    write_entry,
+                    {
+                        "cid": cid,
+                        "state": "suspended" if suspend else "active",
+                        "status_changed_at": now,
+                        "last_change_id": time.time_ns() % 10**9,
+                        "document": documents[cid],
+                    },
+                ).close()
             conn.execute(
                 cert_t.update()
                 .where(cert_t.c.id == cid)
@@ -173,17 +206,22 @@ def measure(url: str, n: int, rounds: int, label: str) -> dict[str, float]:
         app = make_app(url, tmp)
         with app.app_context():
             db.create_all()
-            ids, decider = setup(n * 3)
-            engine_ids, nosync_ids, bare_ids = ids[:n], ids[n : 2 * n], ids[2 * n :]
+            ids, decider = setup(n * 4)
+            engine_ids, nosync_ids, bare_ids = ids[:n], ids[n : 2 * n], ids[2 * n : 3 * n]
+            bare_entry_ids = ids[3 * n :]
             results: dict[str, list[float]] = {
                 "engine": [],
                 "engine, no registry sync": [],
                 "bare": [],
+                "bare, with the registry entry": [],
             }
             sync = _registry_listener()
             for _ in range(rounds):
                 for trigger in ("suspend", "restore"):
                     results["bare"].append(n / bare(bare_ids, decider, trigger))
+                    results["bare, with the registry entry"].append(
+                        n / bare(bare_entry_ids, decider, trigger, entry=True)
+                    )
                     results["engine"].append(n / through_engine(engine_ids, decider, trigger))
                     if sync is not None:
                         sa.event.remove(sa.orm.Session, "after_flush", sync)
@@ -195,9 +233,11 @@ def measure(url: str, n: int, rounds: int, label: str) -> dict[str, float]:
             db.session.remove()
             db.drop_all()
     med = {k: statistics.median(v) for k, v in results.items() if v}
+    with_entry = med["bare, with the registry entry"]
     print(f"\n{label}: {n} transitions per batch, {rounds * 2} batches each, median")
+    print(f"  {'':<30} {'':>14}   {'x bare':>7}  {'x bare + entry':>14}")
     for k, v in med.items():
-        print(f"  {k:<26} {v:8.0f} transitions/s   {med['bare'] / v:5.2f}× the bare writes")
+        print(f"  {k:<30} {v:8.0f} tr./s   {med['bare'] / v:6.2f}×  {with_entry / v:13.2f}×")
     return med
 
 

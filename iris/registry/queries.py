@@ -34,14 +34,13 @@ from sqlalchemy.orm import Session
 
 from iris.core.db import db
 from iris.registry.models import SEARCH_TABLE, TERMS_TABLE, RegistryEntry, RegistryIdentifier
-from iris.registry.sync import identifier_key
+from iris.registry.sync import CHANNEL, NOTIFIED_FLUSH, identifier_key
 from iris.registry.text import digits, fold
 
 _BY_NUMBER = "SELECT document FROM registry_entries WHERE number = {mark}"
 #: name of the server-side prepared statement of the PostgreSQL lean path
 _PREPARED = b"iris_registry_document"
 _local = threading.local()
-CHANNEL = "iris_registry"
 log = logging.getLogger(__name__)
 
 
@@ -143,7 +142,8 @@ def _notify_change(session: Session, _context: Any) -> None:
     else:
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
+    announced = session.info.pop(NOTIFIED_FLUSH, None) is _context  # by the entry's patch
+    if conn.dialect.name == "postgresql" and not announced:
         # every such flush (a NOTIFY in a savepoint rolled back is dropped with it);
         # PostgreSQL delivers one per channel and transaction
         conn.exec_driver_sql(f"NOTIFY {CHANNEL}")

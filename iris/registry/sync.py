@@ -42,6 +42,11 @@ from iris.core.workflow import bind
 from iris.registry.text import digits, fold
 
 SUBJECT = "certificate"
+#: PostgreSQL channel on which a committed change of registry entries is announced (every
+#: process's document cache listens: :mod:`iris.registry.queries`)
+CHANNEL = "iris_registry"
+#: session.info key: the flush whose entry patch announced the change itself (PostgreSQL)
+NOTIFIED_FLUSH = "iris.registry.notified_flush"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -112,6 +117,10 @@ def _after_flush(session: Session, _context: Any) -> None:
     known = session.info.setdefault(_KNOWN, {})
     todo = {i: c for i, c in patch.items() if i not in rebuild}
     missing = patch_entries(conn, todo, records, known=known)
+    if len(todo) > len(missing) and conn.dialect.name == "postgresql":
+        # the patch's UPDATE ... RETURNING pg_notify(...) announced the change in this
+        # flush's (sub)transaction: no NOTIFY statement of its own (queries._notify_change)
+        session.info[NOTIFIED_FLUSH] = _context
     if rebuild or missing:
         for cert_id in rebuild | missing:
             known.pop(cert_id, None)
@@ -211,7 +220,7 @@ def patch_entries(
     rebuilt).
     """
     known = {} if known is None else known
-    read, write = _statements()
+    read, write = _statements(conn.dialect.name)
     missing = set()
     in_sql = conn.dialect.name == "sqlite"
     for cert_id, cert in sorted(certs.items()):
@@ -246,7 +255,7 @@ def patch_entries(
                 "p_last": last_change_id,
                 "p_document": json.dumps(document, ensure_ascii=False, separators=(",", ":")),
             },
-        )
+        ).close()  # PostgreSQL: its RETURNING row (the notification) is not needed
         known[cert_id] = (last_change_id, document)
     return missing
 
@@ -333,18 +342,21 @@ _FIELDS = (
 )
 
 
-_STATEMENTS: list[Any] = []
+_STATEMENTS: dict[str, tuple[Any, Any]] = {}
 
 
-def _statements() -> tuple[Any, Any]:
-    """The patch's two statements, built once (so SQLAlchemy compiles them once)."""
-    if not _STATEMENTS:
+def _statements(dialect: str) -> tuple[Any, Any]:
+    """The patch's two statements, built once per dialect (so SQLAlchemy compiles them once).
+
+    On PostgreSQL the UPDATE also announces the change (``RETURNING pg_notify``): delivered
+    when the transaction commits, dropped with it on rollback, as a ``NOTIFY`` statement
+    would be, without a round trip of its own.
+    """
+    found = _STATEMENTS.get(dialect)
+    if found is None:
         entry = _tables()["entry"]
         cid: Any = sa.bindparam("cid")
-        _STATEMENTS[:] = [
-            sa.select(entry.c.last_change_id, entry.c.document).where(
-                entry.c.certificate_id == cid
-            ),
+        write = (
             entry.update()
             .where(entry.c.certificate_id == cid)
             .values(
@@ -353,9 +365,17 @@ def _statements() -> tuple[Any, Any]:
                 expires_on=sa.bindparam("p_expires"),
                 last_change_id=sa.bindparam("p_last"),
                 document=sa.bindparam("p_document"),
+            )
+        )
+        if dialect == "postgresql":
+            write = write.returning(sa.func.pg_notify(CHANNEL, ""))
+        found = _STATEMENTS[dialect] = (
+            sa.select(entry.c.last_change_id, entry.c.document).where(
+                entry.c.certificate_id == cid
             ),
-        ]
-    return _STATEMENTS[0], _STATEMENTS[1]
+            write,
+        )
+    return found
 
 
 def _tables() -> dict[str, sa.Table]:
