@@ -903,7 +903,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_registry_entries_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_entries_last_change_id'), ['last_change_id'], unique=False)
         batch_op.create_index('ix_registry_entries_name_number', ['name', 'number'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registry_entries_state'), ['state'], unique=False)
         batch_op.create_index('ix_registry_entries_state_country_name', ['state', 'country', 'name'], unique=False)
 
     # The registry's text index lives outside the metadata (a trigram index and a word table
@@ -960,7 +959,6 @@ def downgrade():
     op.drop_table('subscriptions')
     with op.batch_alter_table('registry_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_registry_entries_state_country_name')
-        batch_op.drop_index(batch_op.f('ix_registry_entries_state'))
         batch_op.drop_index('ix_registry_entries_name_number')
         batch_op.drop_index(batch_op.f('ix_registry_entries_last_change_id'))
         batch_op.drop_index(batch_op.f('ix_registry_entries_country'))
