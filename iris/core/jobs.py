@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _KEY = "iris_after_commit"
+#: session.info key: rows added in this transaction whose job waits for their ids
+_ROWS = "iris_after_commit_rows"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +77,37 @@ def after_commit(session: Session, fn: Callable[..., Any], *args: Any, **kwargs:
     session.info.setdefault(_KEY, []).append((app, fn, args, kwargs))
 
 
+def after_commit_for_row(session: Session, fn: Callable[..., Any], row: Any) -> None:
+    """Run ``fn([ids])`` after ``session`` commits, with the id of ``row`` (added to the
+    session in this transaction, not flushed yet).
+
+    No flush now: the id is taken when the session flushes the row on its own (at the
+    latest, the commit's flush). A step that queues a mail therefore writes its subject
+    once, in the step's own flush, not a first time for the mail's id and again for its
+    record. Rows of one job flushed together share one call.
+    """
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_ROWS, []).append((fn, row))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _ids_known(session: Session, _context: Any) -> None:
+    waiting = session.info.get(_ROWS)
+    if not waiting:
+        return
+    ready: dict[Any, list[int]] = {}
+    later = []
+    for fn, row in waiting:
+        if row.id is None:  # not in this flush (added after it began)
+            later.append((fn, row))
+        else:
+            ready.setdefault(fn, []).append(row.id)
+    session.info[_ROWS] = later
+    for fn, ids in ready.items():
+        after_commit(session, fn, ids)
+
+
 def run(app: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Start one queued callable: a job goes to the worker (or runs inline), others inline."""
     if is_job(fn) and app is not None:
@@ -107,3 +140,4 @@ def _run_after_commit(session: Session) -> None:
 def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_ROWS, None)

@@ -26,8 +26,8 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iris.core.db import Model, PublicIdMixin, db
-from iris.core.jobs import after_commit, job
-from iris.core.outbox import OutboxMixin, OutboxStatus, deliver
+from iris.core.jobs import after_commit_for_row, job
+from iris.core.outbox import OutboxMixin, OutboxStatus, deliver, queued
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ def queue_mail(
     and nothing new is queued: the same event never mails the same person twice.
     """
     if idempotency_key is not None:
-        existing = db.session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
-        )
+        existing = queued(db.session(), OutboxMessage, idempotency_key)
         if existing is not None:
             return existing
     subject, body = render_mail(template, locale, **context)
@@ -91,9 +89,9 @@ def queue_mail(
         status=OutboxStatus.PENDING if current_app.config["IRIS_SMTP_URL"] else OutboxStatus.LOCAL,
     )
     db.session.add(msg)
-    db.session.flush()
     if msg.status is OutboxStatus.PENDING:
-        after_commit(db.session(), deliver_mail, [msg.id])
+        # its id once flushed: no flush here (a step would write its subject twice)
+        after_commit_for_row(db.session(), deliver_mail, msg)
     return msg
 
 

@@ -130,6 +130,17 @@ def outbox_class(table: str) -> type[Any]:
     raise LookupError(f"no outbox table named {table!r}")
 
 
+def queued(session: Session, cls: Any, idempotency_key: str) -> Any:
+    """The row of the outbox ``cls`` with ``idempotency_key``, or None: added to ``session``
+    and not flushed yet, or in the database. Never flushes: a lifecycle step that queues
+    mail keeps its changes for its own flush (its subject written once)."""
+    for obj in session.new:
+        if isinstance(obj, cls) and obj.idempotency_key == idempotency_key:
+            return obj
+    with session.no_autoflush:
+        return session.scalar(sa.select(cls).where(cls.idempotency_key == idempotency_key))
+
+
 def _due(cls: Any, now: datetime) -> Any:
     return sa.and_(
         cls.status == OutboxStatus.PENDING,

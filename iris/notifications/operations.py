@@ -53,9 +53,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from iris.core import security
 from iris.core.db import db, new_public_id, utcnow
-from iris.core.jobs import after_commit, job
+from iris.core.jobs import after_commit_for_row, job
 from iris.core.mail import OutboxMessage, queue_mail
 from iris.core.outbox import deliver
+from iris.core.outbox import queued as queued_row
 from iris.notifications.models import (
     Subscription,
     WebhookDelivery,
@@ -569,9 +570,7 @@ def queue_webhooks(
     queued = []
     for endpoint_id in endpoint_ids:
         key = _key("webhook", event, subject_ref, occurrence_key, endpoint_id)
-        existing = db.session.scalar(
-            sa.select(WebhookDelivery).where(WebhookDelivery.idempotency_key == key)
-        )
+        existing = queued_row(db.session(), WebhookDelivery, key)
         if existing is not None:
             queued.append(existing)
             continue
@@ -584,12 +583,8 @@ def queue_webhooks(
             idempotency_key=key,
         )
         db.session.add(row)
+        after_commit_for_row(db.session(), deliver_webhooks, row)  # no flush here
         queued.append(row)
-    if queued:
-        db.session.flush()
-        new_ids = [r.id for r in queued if r.attempts == 0]
-        if new_ids:
-            after_commit(db.session(), deliver_webhooks, new_ids)
     return queued
 
 

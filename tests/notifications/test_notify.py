@@ -296,6 +296,7 @@ def test_a_suspension_finds_everyone_it_tells_in_one_statement(world, outbox, db
     db.session.commit()  # a page loads the certificate in a new transaction
     cert = db.session.get(Certificate, cert.id)
     decider = db.session.merge(world.decider)
+    version_before = cert.version
 
     seen: list[str] = []
 
@@ -318,3 +319,10 @@ def test_a_suspension_finds_everyone_it_tells_in_one_statement(world, outbox, db
     assert to == sorted([world.agency_admin.email, "follows@employer.example.com"])
     deliveries = db.session.scalars(sa.select(WebhookDelivery)).all()
     assert [(d.endpoint_id, d.event) for d in deliveries] == [(wanted.id, "certificate_suspended")]
+    # the mails and the webhook call are queued without a flush of their own: the step
+    # writes its certificate once and patches its registry entry once (it was twice: the
+    # first mail's flush wrote the state before the step's record existed)
+    writes = [s.split(" SET ")[0].strip() for s in seen if s.lstrip().startswith("UPDATE")]
+    assert writes.count("UPDATE certificates") == 1, writes
+    assert writes.count("UPDATE registry_entries") == 1, writes
+    assert cert.version == version_before + 1
