@@ -1,0 +1,36 @@
+"""The verification log's batch writer (off the request path) stores what the ORM reads back.
+
+On SQLite the batch is written with the driver's executemany, the times as text: they must
+read back as the same UTC instants, and compare in queries as SQLAlchemy binds them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from iris.core.db import db
+from iris.registry import tracking
+from iris.registry.models import VerificationEvent
+
+
+def test_a_batch_reads_back_with_its_times_and_answers_time_queries(app, committing_db):
+    whole = datetime(2026, 11, 22, 3, 0, 0, tzinfo=UTC)  # no microseconds
+    later = whole + timedelta(microseconds=250_001)
+    elsewhere = later.astimezone(datetime.now().astimezone().tzinfo)  # any offset: stored UTC
+    tracking._buffer[:] = [
+        (whole, "api", "found", "a" * 64, 1),
+        (elsewhere, "api_bulk", "2/3 found", "b" * 64, 3),
+    ]
+    assert tracking.flush(app) == 2
+    assert tracking._buffer == []
+    rows = db.session.scalars(sa.select(VerificationEvent).order_by(VerificationEvent.id)).all()
+    assert [(r.at, r.kind, r.result, r.count) for r in rows] == [
+        (whole, "api", "found", 1),
+        (later, "api_bulk", "2/3 found", 3),
+    ]
+    since = sa.select(VerificationEvent.kind).where(VerificationEvent.at >= whole)
+    assert db.session.scalars(since).all() == ["api", "api_bulk"]
+    after = sa.select(VerificationEvent.kind).where(VerificationEvent.at > whole)
+    assert db.session.scalars(after).all() == ["api_bulk"]
