@@ -66,7 +66,8 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
@@ -1402,6 +1403,19 @@ def _raw_connection() -> Any:
     return sqlite3.connect(path, isolation_level=None, timeout=600)
 
 
+@contextmanager
+def _autocommit() -> Iterator[Any]:
+    """:func:`_raw_connection` in autocommit mode (each statement on its own, as ``CREATE
+    INDEX`` and ``ANALYZE`` run best), closed afterwards."""
+    conn = _raw_connection()
+    try:
+        if _is_postgres():
+            conn.autocommit = True
+        yield conn
+    finally:
+        conn.close()
+
+
 def _is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
@@ -1608,18 +1622,13 @@ class LoadSetup:
         from iris.registry.models import create_text_index
 
         started = time.perf_counter()
-        conn = _raw_connection()
-        try:
+        with _autocommit() as conn:
             if self.postgres:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute("SET maintenance_work_mem = '512MB'")
-                    for _name, _drop, make in self.indexes:
-                        cur.execute(make)
+                conn.execute("SET maintenance_work_mem = '512MB'")
+                for _name, _drop, make in self.indexes:
+                    conn.execute(make)
             elif self.journal and self.journal.lower() != "off":
                 conn.execute(f"PRAGMA journal_mode={self.journal}")
-        finally:
-            conn.close()
         if self.indexes:
             self.echo(f"  {len(self.indexes)} indexes made again ({_since(started)})")
         if self.text_index:
@@ -1638,19 +1647,12 @@ class LoadSetup:
                 sa_conn.invalidate()  # not back to the pool with the load's settings
             self.echo(f"  the registry's text index made again ({_since(started)})")
         started = time.perf_counter()
-        conn = _raw_connection()
-        try:
-            if self.postgres:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute("ANALYZE")
-            else:
+        with _autocommit() as conn:
+            if not self.postgres:
                 # statistics from a sample of each index (as PRAGMA optimize takes them),
                 # not a scan of every row
                 conn.execute("PRAGMA analysis_limit=2000")
-                conn.execute("ANALYZE")
-        finally:
-            conn.close()
+            conn.execute("ANALYZE")
         self.echo(f"  statistics updated ({_since(started)})")
 
 
