@@ -85,6 +85,7 @@ class DocumentCache:
         self.thread.start()
 
     def _listen(self) -> None:
+        failing = False  # the last attempt failed: the outage is reported once, not per retry
         while True:
             try:
                 raw = self.engine.raw_connection()
@@ -94,10 +95,13 @@ class DocumentCache:
                 driver.execute(f"LISTEN {CHANNEL}")
                 self.clear()  # anything may have changed while nobody listened
                 self.listening = True
+                failing = False
                 for _ in driver.notifies():
                     self.clear()
             except Exception:
-                log.exception("registry cache: listener lost; caching off until it reconnects")
+                if not failing:
+                    log.exception("registry cache: listener lost; caching off until it reconnects")
+                failing = True
             finally:
                 self.listening = False
                 self.clear()

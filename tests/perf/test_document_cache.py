@@ -6,6 +6,8 @@ while a change was being notified is not kept, and every notification empties th
 
 from __future__ import annotations
 
+import pytest
+
 from iris.registry.queries import DocumentCache
 
 
@@ -80,3 +82,34 @@ def test_the_cache_is_used_on_postgresql_only(app):  # type: ignore[no-untyped-d
             cache = queries._process_cache()
             assert cache is not None
             assert cache.size == app.config["IRIS_REGISTRY_CACHE_SIZE"]
+
+
+def test_a_lost_listener_reports_the_outage_once_not_every_retry(monkeypatch, caplog):
+    """Retried every second while the database is away: one error in the log, not one a
+    second (a dropped test database used to fill CI's output with tracebacks)."""
+    from iris.registry import queries
+
+    class Away:
+        def raw_connection(self):  # type: ignore[no-untyped-def]
+            raise OSError("connection refused")
+
+    class Stop(BaseException):
+        pass
+
+    retries = []
+
+    def sleep(_seconds: float) -> None:
+        retries.append(_seconds)
+        if len(retries) == 5:
+            raise Stop
+
+    monkeypatch.setattr(queries.time, "sleep", sleep)
+    cache = DocumentCache(size=10)
+    cache.engine = Away()
+    with caplog.at_level("ERROR", logger="iris.registry.queries"), pytest.raises(Stop):
+        cache._listen()
+    assert len(retries) == 5
+    assert [r.getMessage() for r in caplog.records].count(
+        "registry cache: listener lost; caching off until it reconnects"
+    ) == 1
+    assert cache.listening is False
