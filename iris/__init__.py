@@ -78,10 +78,24 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cur.close()
 
 
+#: Request methods that only read; every other one may write.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn: Any) -> None:
+    """SQLite: a request that may write takes the write lock when its transaction begins.
+
+    A deferred transaction that reads and then writes is refused at once ("database is
+    locked", no busy wait) when another connection committed in between, for example the
+    verification log's batch: a sign-in would fail with a 500. ``BEGIN IMMEDIATE`` makes
+    such requests wait their turn (``busy_timeout``) instead; GET requests and the
+    background writers, which only insert, keep the deferred ``BEGIN`` and never wait for
+    readers (WAL).
+    """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        may_write = has_request_context() and request.method not in SAFE_METHODS
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if may_write else "BEGIN")
 
 
 def select_locale() -> str:

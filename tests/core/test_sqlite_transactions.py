@@ -1,0 +1,83 @@
+"""SQLite (the embedded default): a form post that reads, then writes, is not refused because
+another connection committed in between (the verification log's batch, another user)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from iris.core.db import db
+from iris.registry.models import VerificationEvent
+
+INSERT = (
+    "INSERT INTO verification_events (at, kind, result, address_hash, count)"
+    " VALUES ('2026-11-22 10:00:00.000000', 'page', 'found', ?, 1)"
+)
+
+
+@pytest.fixture
+def sqlite_file(app: Any, committing_db: Any) -> str:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the embedded SQLite database's transactions (PostgreSQL locks rows)")
+    return str(db.engine.url.database)
+
+
+def _other_writer(path: str, done: list[float]) -> threading.Thread:
+    """Another connection (the verification log's thread) inserting one row and committing."""
+
+    def write() -> None:
+        conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        try:
+            conn.execute(INSERT, ("other",))
+        finally:
+            conn.close()
+        done.append(time.monotonic())
+
+    return threading.Thread(target=write)
+
+
+def _count(tag: str) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(VerificationEvent.address_hash == tag)
+    ) or 0
+
+
+def test_a_post_that_read_first_still_commits_after_another_connection_wrote(
+    app: Any, sqlite_file: str
+) -> None:
+    done: list[float] = []
+    with app.test_request_context("/login", method="POST"):
+        _count("other")  # the request reads first (a sign-in looks the person up)
+        other = _other_writer(sqlite_file, done)
+        other.start()
+        time.sleep(0.3)  # time enough for the other writer to commit, if it may
+        db.session.execute(
+            VerificationEvent.__table__.insert().values(
+                at=sa.func.current_timestamp(), kind="page", result="found", address_hash="request"
+            )
+        )
+        committed_at = time.monotonic()
+        db.session.commit()  # "database is locked" here before the fix
+        other.join(10)
+        # the other writer waited for this request's transaction instead of slipping in
+        assert done and done[0] >= committed_at
+        assert _count("request") == 1 and _count("other") == 1
+        db.session.commit()
+
+
+def test_pages_that_only_read_do_not_hold_writers_up(app: Any, sqlite_file: str) -> None:
+    done: list[float] = []
+    with app.test_request_context("/registry", method="GET"):
+        _count("other")
+        other = _other_writer(sqlite_file, done)
+        other.start()
+        other.join(10)
+        assert done, "a reading request blocked another connection's write"
+        db.session.rollback()
+        assert _count("other") == 1
+        db.session.rollback()
