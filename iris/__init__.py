@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -91,10 +91,13 @@ def _sqlite_on_begin(conn: Any) -> None:
     verification log's batch: a sign-in would fail with a 500. ``BEGIN IMMEDIATE`` makes
     such requests wait their turn (``busy_timeout``) instead; GET requests and the
     background writers, which only insert, keep the deferred ``BEGIN`` and never wait for
-    readers (WAL).
+    readers (WAL). GET views that write are marked :func:`iris.core.db.writes`.
     """
     if conn.dialect.name == "sqlite":
-        may_write = has_request_context() and request.method not in SAFE_METHODS
+        may_write = has_request_context() and (
+            request.method not in SAFE_METHODS
+            or getattr(current_app.view_functions.get(request.endpoint or ""), "iris_writes", False)
+        )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if may_write else "BEGIN")
 
 

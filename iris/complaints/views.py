@@ -20,7 +20,7 @@ from iris.admin.queries import paginate
 from iris.complaints import operations as ops
 from iris.complaints.forms import ActionForm, AppealForm, ConfirmForm
 from iris.complaints.models import Appeal, Complaint
-from iris.core.db import db, utcnow
+from iris.core.db import db, utcnow, writes
 from iris.core.errors import render_error
 from iris.core.permissions import login_required, require, roles_required
 from iris.core.workflow import WorkflowError
@@ -76,6 +76,7 @@ def _refused(exc: WorkflowError) -> Any:
 
 @bp.get("/<public_id>")
 @login_required
+@writes  # its access log entry (iris.privacy)
 def detail(public_id: str) -> Any:
     c = _complaint(public_id)
     investigator = c.investigator_id == current_user.id

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -18,6 +19,20 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that reads, then writes (an access log entry in its request).
+
+    On SQLite its transaction takes the write lock when it begins, as a form post's does
+    (``iris._sqlite_on_begin``), so a commit of another connection in between cannot make
+    its write fail. Put it directly above the ``def``: the decorators above copy the mark.
+    """
+    view.iris_writes = True  # type: ignore[attr-defined]
+    return view
 
 
 def utcnow() -> datetime:

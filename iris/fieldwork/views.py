@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from iris.audits.models import CertificationCase, Finding
-from iris.core.db import db, utcnow
+from iris.core.db import db, utcnow, writes
 from iris.core.errors import render_error
 from iris.core.permissions import login_required, require, roles_required
 from iris.core.workflow import WorkflowError, available_actions
@@ -407,6 +407,7 @@ def _interviews_allowed(c: CertificationCase) -> Any | None:
 
 @bp.get("/cases/<case>/interviews")
 @login_required
+@writes  # its access log entry (iris.privacy)
 def interviews(case: str) -> Any:
     c = _case(case)
     redirect_to = _interviews_allowed(c)

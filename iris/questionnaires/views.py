@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 
 from iris.applications.models import Application
 from iris.core import storage
-from iris.core.db import db
+from iris.core.db import db, writes
 from iris.core.permissions import login_required, require
 from iris.privacy import hooks as privacy
 from iris.questionnaires import definition as d
@@ -627,6 +627,7 @@ def evidence_edit(doc: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/evidence/<doc>/download")
 @login_required
+@writes  # its access log entry (iris.privacy)
 def evidence_download(doc: str):  # type: ignore[no-untyped-def]
     document = _document(doc)
     try:

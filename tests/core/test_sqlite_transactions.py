@@ -42,17 +42,28 @@ def _other_writer(path: str, done: list[float]) -> threading.Thread:
 
 
 def _count(tag: str) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(VerificationEvent.address_hash == tag)
-    ) or 0
+    return (
+        db.session.scalar(sa.select(sa.func.count()).where(VerificationEvent.address_hash == tag))
+        or 0
+    )
 
 
-def test_a_post_that_read_first_still_commits_after_another_connection_wrote(
-    app: Any, sqlite_file: str
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/login"),  # a sign-in looks the person up, then records it
+        ("GET", "/complaints/abc"),  # marked @writes: its access log entry
+    ],
+)
+def test_a_request_that_read_first_still_commits_after_another_connection_wrote(
+    app: Any, sqlite_file: str, method: str, path: str
 ) -> None:
     done: list[float] = []
-    with app.test_request_context("/login", method="POST"):
-        _count("other")  # the request reads first (a sign-in looks the person up)
+    with app.test_request_context(path, method=method, base_url="http://localhost"):
+        from flask import request
+
+        assert request.endpoint in ("accounts.login", "complaints.detail")
+        _count("other")  # the request reads first
         other = _other_writer(sqlite_file, done)
         other.start()
         time.sleep(0.3)  # time enough for the other writer to commit, if it may
