@@ -64,6 +64,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
             "IRIS_SIGNING_KEY_DIR": str(files / "keys"),
             "IRIS_SIGNING_AUTOGENERATE": True,  # a key ring is made on the first issuance
             "IRIS_SMTP_URL": "",
+            # verifications are logged in the request's transaction, rolled back with the
+            # test: the background writer would commit into the shared database between
+            # tests (and, on SQLite, inside a test's open transaction)
+            "IRIS_VERIFICATION_LOG_SYNC": True,
             "RATELIMIT_ENABLED": True,  # in memory; reset before every test
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,

@@ -6,6 +6,7 @@ read back as the same UTC instants, and compare in queries as SQLAlchemy binds t
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,3 +35,21 @@ def test_a_batch_reads_back_with_its_times_and_answers_time_queries(app, committ
     assert db.session.scalars(since).all() == ["api", "api_bulk"]
     after = sa.select(VerificationEvent.kind).where(VerificationEvent.at > whole)
     assert db.session.scalars(after).all() == ["api_bulk"]
+
+
+def test_a_request_leaves_its_event_to_the_background_writer(app, committing_db, monkeypatch):
+    monkeypatch.setitem(app.config, "IRIS_VERIFICATION_LOG_SYNC", False)
+    monkeypatch.setitem(app.config, "IRIS_VERIFICATION_LOG_SECONDS", 0.05)
+    with app.test_request_context("/verify/x", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        tracking.record("page", "not_found")
+        # not in the request's own transaction: the answer does not wait for the log, and a
+        # request that fails and rolls back is still counted
+        db.session.rollback()
+    rows: list[VerificationEvent] = []
+    deadline = time.monotonic() + 5
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+        db.session.rollback()  # a fresh snapshot
+        rows = db.session.scalars(sa.select(VerificationEvent)).all()
+    assert [(r.kind, r.result, r.count) for r in rows] == [("page", "not_found", 1)]
+    assert rows[0].address_hash == tracking.address_hash("203.0.113.9", app.config["SECRET_KEY"])

@@ -11,12 +11,10 @@ def issued(world, db_session, app):  # noqa: F811
     from iris.certificates.operations import issue_certificate
     from workflows.certification import CaseState
 
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = True
     case = world.case(CaseState.CERTIFIED)
     cert = issue_certificate(case, actor=world.decider, now=world.now)
     db_session.flush()
-    yield cert
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = False
+    return cert
 
 
 @pytest.fixture(autouse=True)

@@ -128,15 +128,11 @@ def _as(client: Any, users: dict[Role, Any], role: Role | None) -> Iterator[None
 
 @pytest.fixture
 def two_worlds(app, make, db_session):  # type: ignore[no-untyped-def]
-    # verifications are logged in the request (not by the background writer, which would
-    # wait for the test's open transaction on SQLite)
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = True
     worlds = objects.build(make, db_session), objects.build(make, db_session)
     # committed into the test's outer transaction, so that a view's rollback of a refused
     # request undoes that request only (still rolled back at the end of the test)
     db_session.commit()
-    yield worlds
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = False
+    return worlds
 
 
 def test_who_can_read_what(app, client, two_worlds):  # type: ignore[no-untyped-def]

@@ -31,11 +31,9 @@ LEAKS = re.compile(
 
 @pytest.fixture
 def o(app, make, db_session):  # type: ignore[no-untyped-def]
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = True
     objs = objects.build(make, db_session)
     db_session.commit()  # a refused request's rollback undoes that request only
-    yield objs
-    app.config["IRIS_VERIFICATION_LOG_SYNC"] = False
+    return objs
 
 
 def _as(client: Any, user: Any | None) -> None:
