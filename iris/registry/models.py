@@ -287,6 +287,8 @@ class VerificationEvent(db.Model):
     result: Mapped[str] = mapped_column(sa.String(40))
     #: salted SHA-256 of the client address (the salt is the app's secret key)
     address_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: how many certificates were checked: a bulk check's items, or the single lookups of
+    #: one second with this kind, result and address (one row, ``at`` the first one's time)
     count: Mapped[int] = mapped_column(default=1)
 
 

@@ -53,3 +53,30 @@ def test_a_request_leaves_its_event_to_the_background_writer(app, committing_db,
         rows = db.session.scalars(sa.select(VerificationEvent)).all()
     assert [(r.kind, r.result, r.count) for r in rows] == [("page", "not_found", 1)]
     assert rows[0].address_hash == tracking.address_hash("203.0.113.9", app.config["SECRET_KEY"])
+
+
+def test_lookups_of_one_second_and_address_are_one_row_with_their_count(app, committing_db):
+    second = datetime(2026, 11, 22, 4, 0, 0, tzinfo=UTC)
+    a, b = "a" * 64, "b" * 64
+    tracking._buffer[:] = [
+        (second + timedelta(microseconds=10), "api", "found", a, 1),
+        (second + timedelta(microseconds=20), "api", "found", a, 1),
+        (second + timedelta(microseconds=30), "api", "not_found", a, 1),  # another result
+        (second + timedelta(microseconds=40), "api", "found", b, 1),  # another address
+        (second + timedelta(microseconds=50), "api_bulk", "3/3 found", a, 3),  # a bulk check
+        (second + timedelta(microseconds=60), "api_bulk", "3/3 found", a, 3),
+        (second + timedelta(microseconds=70), "api", "found", a, 1),
+        (second + timedelta(seconds=1), "api", "found", a, 1),  # the next second
+    ]
+    assert tracking.flush(app) == 8
+    rows = db.session.scalars(sa.select(VerificationEvent).order_by(VerificationEvent.id)).all()
+    assert [(r.at, r.kind, r.result, r.address_hash, r.count) for r in rows] == [
+        (second + timedelta(microseconds=10), "api", "found", a, 3),
+        (second + timedelta(microseconds=30), "api", "not_found", a, 1),
+        (second + timedelta(microseconds=40), "api", "found", b, 1),
+        (second + timedelta(microseconds=50), "api_bulk", "3/3 found", a, 3),
+        (second + timedelta(microseconds=60), "api_bulk", "3/3 found", a, 3),
+        (second + timedelta(seconds=1), "api", "found", a, 1),
+    ]
+    # every certificate checked is counted
+    assert sum(r.count for r in rows) == 3 + 1 + 1 + 3 + 3 + 1
