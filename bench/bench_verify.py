@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from served import gunicorn, verify_script, wrk  # noqa: E402
+from served import gunicorn, ping_script, verify_script, wrk  # noqa: E402
 
 from iris.certificates.numbering import format_number  # noqa: E402
 
@@ -149,24 +149,29 @@ def run(
     nums = numbers(size)
     sample = random.Random(1).sample(nums, min(args.sample, size))
     script = verify_script(workdir / f"verify-{label}-{size}.lua", sample)
+    scripted = ping_script(workdir / f"ping-{label}-{size}.lua", sample)
     with gunicorn(url, workdir) as base:
         wrk(base + "/api/v1/ping", 2)
         wrk(base + "/", 2, script=script)
-        ping, verify = [], []
+        ping, ping_s, verify = [], [], []
         for _ in range(args.rounds):
             ping.append(wrk(base + "/api/v1/ping", args.seconds))
+            ping_s.append(wrk(base + "/", args.seconds, script=scripted))
             verify.append(wrk(base + "/", args.seconds, script=script))
     result = {
         "ping_rps": statistics.median(r["rps"] for r in ping),
         "ping_p99_ms": statistics.median(r["p99"] for r in ping),
+        "ping_script_rps": statistics.median(r["rps"] for r in ping_s),
         "verify_rps": statistics.median(r["rps"] for r in verify),
         "verify_p99_ms": statistics.median(r["p99"] for r in verify),
     }
     result["ratio"] = result["verify_rps"] / result["ping_rps"]
+    result["ratio_script"] = result["verify_rps"] / result["ping_script_rps"]
     print(
         f"{label:8} {size:>9,} certs  ping {result['ping_rps']:7.0f} req/s p99 {result['ping_p99_ms']:6.2f} ms"
+        f"  ping (script) {result['ping_script_rps']:7.0f} req/s"
         f"  verify {result['verify_rps']:7.0f} req/s p99 {result['verify_p99_ms']:6.2f} ms"
-        f"  ratio {result['ratio']:.2f}",
+        f"  ratio {result['ratio']:.2f}  ratio (script) {result['ratio_script']:.2f}",
         flush=True,
     )
     return result

@@ -62,16 +62,23 @@ def gunicorn(url: str, workdir: Path, env: Mapping[str, str] = {}) -> Iterator[s
         server.wait(timeout=20)
 
 
-def verify_script(path: Path, numbers: list[str]) -> Path:
-    """A wrk script asking ``GET /api/v1/certificates/<number>`` for random ``numbers``."""
+def verify_script(path: Path, numbers: list[str], *, prefix: str = "/api/v1/certificates/") -> Path:
+    """A wrk script asking ``GET <prefix><number>`` for random ``numbers``."""
     path.write_text(
         "local numbers = {" + ",".join(f'"{n}"' for n in numbers) + "}\n"
         "math.randomseed(42)\n"
         "request = function()\n"
-        "  return wrk.format('GET', '/api/v1/certificates/' .. numbers[math.random(#numbers)])\n"
+        f"  return wrk.format('GET', '{prefix}' .. numbers[math.random(#numbers)])\n"
         "end\n"
     )
     return path
+
+
+def ping_script(path: Path, numbers: list[str]) -> Path:
+    """The constant endpoint asked through the same script as :func:`verify_script`
+    (``GET /api/v1/ping?n=<number>``; ping ignores the query): the same work for wrk, which
+    shares the machine's cores with the server, so the ratio compares the server's work."""
+    return verify_script(path, numbers, prefix="/api/v1/ping?n=")
 
 
 def drain(url: str) -> None:
