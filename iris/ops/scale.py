@@ -33,14 +33,14 @@ How it is fast (figures in BENCHMARKS.md, "Building the data"):
 * **One process per core** (``os.cpu_count()``), each owning some countries, so each
   country-year numbering is made by one process and stays gap-free without coordination.
 * **PostgreSQL builds its indexes once, after the load**: the loaded tables' indexes and
-  unique constraints (as the database reports them, so those added later — a trigram
-  index, say — are included; not the primary keys nor what a foreign key depends on) are
+  unique constraints (as the database reports them, so those added later are
+  included; not the primary keys nor what a foreign key depends on) are
   dropped before and made again after, in a ``finally``; ``synchronous_commit`` is off and
   ``maintenance_work_mem`` larger for the session; foreign-key triggers are skipped
   (``session_replication_role = replica``, superuser only) for rows made consistent here;
   tables stay logged. **SQLite** keeps its indexes (built after, they cost as much as kept
   up), loads without a journal and with ``synchronous`` off, and is back in WAL mode at
-  the end. **The registry's text index** (trigram index and terms table, kept by triggers
+  the end. **The registry's text index** (word index and terms table, kept by triggers
   row by row) is dropped and made again from all the entries with the registry's own
   ``drop_text_index`` / ``create_text_index(rebuild=True)``. Either way: load into a database nobody else writes to meanwhile, and that you
   can rebuild (an error or Ctrl-C still makes the indexes again, but a killed load leaves
@@ -1558,7 +1558,7 @@ ORDER BY 1
 class LoadSetup:
     """The database before and after a bulk load.
 
-    The registry's text index (:mod:`iris.registry.models`: the trigram index and the
+    The registry's text index (:mod:`iris.registry.models`: the word index and the
     terms table, kept by triggers row by row) is dropped before and made again from all
     the entries after, with the registry's own ``drop_text_index`` and
     ``create_text_index(rebuild=True)`` (a few times faster than its triggers).
@@ -1662,13 +1662,13 @@ def _since(started: float) -> str:
 
 def _has_text_index(conn: sa.Connection) -> bool:
     """Whether the registry's text index is there (a database made without it, or a SQLite
-    without FTS5's trigram tokenizer, gets none from the loader either)."""
-    from iris.registry.models import SEARCH_TABLE, TERMS_TABLE, TRGM_INDEX
+    without FTS5, gets none from the loader either)."""
+    from iris.registry.models import SEARCH_TABLE, TERMS_TABLE, TEXT_INDEX
 
     if conn.dialect.name == "postgresql":
         found = conn.execute(
             sa.text("SELECT to_regclass(:a) IS NOT NULL OR to_regclass(:b) IS NOT NULL"),
-            {"a": TERMS_TABLE, "b": TRGM_INDEX},
+            {"a": TERMS_TABLE, "b": TEXT_INDEX},
         ).scalar()
     else:
         found = conn.execute(

@@ -12,16 +12,19 @@ history (steps and reason codes, never free-text reasons or people).
 database keeps, by itself (so the live sync, ``rebuild_all`` and the bulk loader's
 COPY/executemany need no code of their own):
 
-* a trigram index that finds the entries matching any words: PostgreSQL a GIN index
-  ``ix_registry_entries_search_trgm`` with ``gin_trgm_ops`` (extension ``pg_trgm``,
-  trusted: the database owner may create it); SQLite an FTS5 table ``registry_search`` with
-  the ``trigram`` tokenizer (SQLite 3.34+), filled by triggers;
+* an index of whole words that finds the entries matching several words at once:
+  PostgreSQL a GIN index ``ix_registry_entries_search_words`` on
+  ``to_tsvector('simple', search_text)``; SQLite an FTS5 table ``registry_search``
+  (``unicode61``), filled by triggers. The text is already folded to letters, digits and
+  single spaces, so the words are the text's words. A typed word is looked up as the words
+  that start with it (from ``registry_terms``): the index steps through the lists of a few
+  exact words, where prefix queries and trigram indexes merge long lists in full;
 * ``registry_terms``: every word of 3 characters or more of every entry, with the
   entry's name and number, kept by triggers (deleted by their primary key, so no
   second index): the entries having a word, already in the registry's
   order, and how many there are, read from the first rows of the word's run.
 
-Where FTS5 or its trigram tokenizer is missing, SQLite gets neither and the search scans
+Where FTS5 is missing, SQLite gets neither and the search scans
 (correct, slower). Both are made by :func:`create_text_index` when ``create_all`` creates
 the table (a DDL event) and must be made by the migration with the same statements
 (:data:`TEXT_INDEX_DDL`); they are not in the metadata, so :func:`include_in_autogenerate`
@@ -80,8 +83,10 @@ class RegistryEntry(db.Model):
 
 #: the SQLite FTS5 table over ``registry_entries.search_text`` (rowid = certificate_id)
 SEARCH_TABLE = "registry_search"
-#: the PostgreSQL trigram index on ``registry_entries.search_text``
-TRGM_INDEX = "ix_registry_entries_search_trgm"
+#: the PostgreSQL GIN index of the words of ``registry_entries.search_text``
+TEXT_INDEX = "ix_registry_entries_search_words"
+#: the text search configuration of the words: no stemming, no stop words
+TS_CONFIG = "simple"
 
 #: Every word of 3 characters or more of every entry (numbers too), with the entry's name
 #: and number: the entries that have a word, in the registry's order (name, number). A common word's first
@@ -93,16 +98,16 @@ TERMS_TABLE = "registry_terms"
 #: The statements that make the text index, per dialect (for the migration, too).
 #: FTS5 keeps its own copy of the text (about 110 bytes an entry; with the entries as
 #: external content every candidate was checked by reading its 2.5 KB row: twice as slow);
-#: ``detail=none`` (no positions: a third of the size; the LIKE is checked on the text
-#: anyway), ``columnsize=0`` (no ranking). The triggers keep both in step with every insert,
+#: ``detail=none`` (no positions: words are matched one by one, never as phrases),
+#: ``columnsize=0`` (no ranking); ``remove_diacritics 0``: fold() has removed the Latin
+#: accents already and keeps й, ї and ё as letters of their own. The triggers keep both in step with every insert,
 #: delete and change of the text, name or number (a status patch touches none of them),
 #: including the bulk loader's executemany and COPY (on PostgreSQL the terms trigger is
 #: ``ENABLE ALWAYS``: it fires with ``session_replication_role = replica`` too).
 TEXT_INDEX_DDL: dict[str, tuple[str, ...]] = {
     "postgresql": (
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        "CREATE INDEX IF NOT EXISTS ix_registry_entries_search_trgm ON registry_entries"
-        " USING gin (search_text gin_trgm_ops)",
+        "CREATE INDEX IF NOT EXISTS ix_registry_entries_search_words ON registry_entries"
+        " USING gin (to_tsvector('simple'::regconfig, search_text))",
         "CREATE TABLE IF NOT EXISTS registry_terms ("
         ' word text COLLATE "C" NOT NULL, name varchar(300) NOT NULL,'
         " number varchar(40) NOT NULL, certificate_id integer NOT NULL,"
@@ -130,7 +135,7 @@ TEXT_INDEX_DDL: dict[str, tuple[str, ...]] = {
     ),
     "sqlite": (
         "CREATE VIRTUAL TABLE IF NOT EXISTS registry_search USING fts5(search_text,"
-        " tokenize='trigram', detail='none', columnsize=0)",
+        " tokenize='unicode61 remove_diacritics 0', detail='none', columnsize=0)",
         "CREATE TRIGGER IF NOT EXISTS registry_search_insert AFTER INSERT ON registry_entries"
         " BEGIN INSERT INTO registry_search(rowid, search_text)"
         " VALUES (new.certificate_id, new.search_text); END",
@@ -194,15 +199,13 @@ TEXT_INDEX_FILL: dict[str, tuple[str, ...]] = {
 }
 
 
-def sqlite_has_trigram(conn: sa.Connection) -> bool:
-    """Whether this SQLite has FTS5 with the trigram tokenizer (3.34+)."""
+def sqlite_has_fts5(conn: sa.Connection) -> bool:
+    """Whether this SQLite has FTS5 (a build option, on in Python's builds)."""
     try:
-        conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE temp.iris_trigram_probe USING fts5(x, tokenize='trigram')"
-        )
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE temp.iris_fts5_probe USING fts5(x)")
     except sa.exc.OperationalError:
         return False
-    conn.exec_driver_sql("DROP TABLE temp.iris_trigram_probe")
+    conn.exec_driver_sql("DROP TABLE temp.iris_fts5_probe")
     return True
 
 
@@ -213,7 +216,7 @@ def create_text_index(conn: sa.Connection, *, rebuild: bool = False) -> bool:
     once when it is added to a table that has rows).
     """
     dialect = conn.dialect.name
-    if dialect == "sqlite" and not sqlite_has_trigram(conn):
+    if dialect == "sqlite" and not sqlite_has_fts5(conn):
         return False
     for statement in TEXT_INDEX_DDL.get(dialect, ()):
         conn.exec_driver_sql(statement)
@@ -233,7 +236,9 @@ def drop_text_index(conn: sa.Connection) -> None:
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{event_name}")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {TRGM_INDEX}")
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {TEXT_INDEX}")
+        # the trigram index the registry had before the word index (databases made then)
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_registry_entries_search_trgm")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TERMS_TABLE}")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS registry_terms_sync() CASCADE")
 
@@ -257,7 +262,7 @@ def include_in_autogenerate(
         return True
     if type_ == "table":
         return not (name in (SEARCH_TABLE, TERMS_TABLE) or name.startswith(SEARCH_TABLE + "_"))
-    return not (type_ == "index" and name == TRGM_INDEX)
+    return not (type_ == "index" and name == TEXT_INDEX)
 
 
 class RegistryIdentifier(db.Model):

@@ -905,8 +905,8 @@ def upgrade():
         batch_op.create_index('ix_registry_entries_name_number', ['name', 'number'], unique=False)
         batch_op.create_index('ix_registry_entries_state_country_name', ['state', 'country', 'name'], unique=False)
 
-    # The registry's text index lives outside the metadata (a trigram index and a word table
-    # on PostgreSQL, an FTS5 table and a word table on SQLite, kept by triggers): made with
+    # The registry's text index lives outside the metadata (a GIN index of the words and a
+    # word table on PostgreSQL, an FTS5 table and a word table on SQLite, kept by triggers): made with
     # the statements the models' create_all uses, so both ways build the same schema.
     from iris.registry.models import create_text_index
 

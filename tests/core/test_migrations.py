@@ -15,7 +15,7 @@ from iris.core.db import db
 from iris.registry.models import (
     SEARCH_TABLE,
     TERMS_TABLE,
-    TRGM_INDEX,
+    TEXT_INDEX,
     include_in_autogenerate,
 )
 from tests.conftest import PG_URL, _pg_temp_database
@@ -54,7 +54,7 @@ def test_upgrade_head_then_autogenerate_finds_no_difference(empty_database_url):
     assert "users" in tables and "alembic_version" in tables
     # the registry's text index lives outside the metadata: the migration must make it too
     if dialect == "postgresql":
-        assert TRGM_INDEX in indexes
+        assert TEXT_INDEX in indexes
     else:
         assert SEARCH_TABLE in tables
     assert TERMS_TABLE in tables

@@ -138,6 +138,7 @@ def registry(world):  # type: ignore[no-untyped-def]
         ("k kr", ["krakow"]),
         ("l lodz", ["lodz"]),
         ("x lo", []),
+        ("lodz qqq", []),  # a word that no word starts with, beside one that matches
     ],
 )  # fmt: skip
 def test_the_search_matches_words_without_accents_and_numbers(client, registry, q, expected):
@@ -194,7 +195,7 @@ def test_without_the_text_index_the_search_finds_the_same(client, registry, monk
                 db.session.execute(sa.text(f"DROP TRIGGER {table}_{trigger}"))
             db.session.execute(sa.text(f"DROP TABLE {table}"))
     else:
-        db.session.execute(sa.text("DROP INDEX ix_registry_entries_search_trgm"))
+        db.session.execute(sa.text("DROP INDEX ix_registry_entries_search_words"))
         db.session.execute(sa.text("DROP TABLE registry_terms"))
         db.session.execute(sa.text("DROP FUNCTION registry_terms_sync() CASCADE"))
     monkeypatch.setattr(queries, "_index_found", queries.weakref.WeakKeyDictionary())
@@ -218,7 +219,7 @@ def test_the_database_keeps_the_text_index():
                 for suffix in ("", "_insert", "_delete", "_update")} <= names  # fmt: skip
     else:
         indexes = sa.inspect(conn).get_indexes("registry_entries")
-        assert "ix_registry_entries_search_trgm" in {i["name"] for i in indexes}
+        assert "ix_registry_entries_search_words" in {i["name"] for i in indexes}
         assert sa.inspect(conn).has_table("registry_terms")
 
 
@@ -385,6 +386,27 @@ def test_common_words_together_and_with_filters(client, world):
     # name order: 3 entries for each i < 5 (two agencies, one suspended, and a bureau), then
     # 2 (agency, bureau): the 26th is "Zeta 0010 Agency"
     assert names[0] == "Zeta 0010 Agency" and names[1] == "Zeta 0010 Bureau" and len(names) == 25
+
+
+def test_the_text_index_finds_beginnings_of_few_and_of_many_words(world):
+    """The text index's own match (used when no typed word is rare): a word that starts a
+    few words (looked up as those words), one that starts more than MAX_RUN_WORDS words
+    (matched as a beginning), one that starts none."""
+    many = queries.MAX_RUN_WORDS + 5
+    add_entries(world, [{"name": f"Omega{i:03d} Agency", "city": "Opole"} for i in range(many)])
+    add_entries(world, [{"name": f"Omega{i:03d} Agency", "city": "Tarnów"} for i in range(3)])
+    add_entries(world, [{"name": "Omegas Bureau", "city": "Opole"}])
+
+    def found(q: str) -> int:
+        return len(db.session.scalars(queries.Filters(q=q).by_text()).all())
+
+    assert found("omega opole") == many + 1
+    assert found("opole omega0") == many
+    assert found("omega001 tarnow") == 1
+    assert found("omegas opole") == 1
+    assert found("omega agency") == many + 3
+    assert found("omega qqq") == 0
+    assert found("o agency") == many + 3  # one letter: a beginning too
 
 
 def test_a_bulk_load_may_drop_the_text_index_and_make_it_again(
