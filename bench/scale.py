@@ -13,7 +13,9 @@ For each database (SQLite file; PostgreSQL when --pg-url is given) and each size
    each: ``GET /api/v1/ping`` (constant JSON, the baseline), the public registry search
    for a common word (``/registry?q=lodz``: about 3.4 % of the entries, more than 1,000
    matches from 100,000 up), a rare name (``q=kadry pajak gdansk``: 0.07 %, under 1,000
-   matches up to 1,000,000), a registration number (one entry) and a status filter,
+   matches up to 1,000,000), two common words with more than 1,000 matches together
+   (``q=agencja gdansk``: paged along a word's run), a registration number (one entry) and
+   a status filter,
    page 3; the auditor queue (``/audit/cases`` as an audit company's planner, who sees
    every case of the company), the oversight dashboard (``/oversight/`` as the scheme
    admin: the figures stored by ``demo --scale``) and verification by number (random
@@ -145,7 +147,8 @@ def registration_number(url: str) -> str:
 
 
 ENDPOINTS = (
-    "ping", "search", "search-rare", "search-number", "filter", "queue", "dashboard", "verify",
+    "ping", "search", "search-rare", "search-pair", "search-number", "filter", "queue",
+    "dashboard", "verify",
 )  # fmt: skip
 
 
@@ -155,6 +158,7 @@ def pages(url: str) -> dict[str, tuple[str, str | None]]:
         "ping": ("/api/v1/ping", None),
         "search": ("/registry?q=lodz", None),
         "search-rare": ("/registry?q=kadry+pajak+gdansk", None),
+        "search-pair": ("/registry?q=agencja+gdansk", None),
         "search-number": (f"/registry?q={urllib.parse.quote(registration_number(url))}", None),
         "filter": ("/registry?status=suspended&country=PL&page=3", None),
         "queue": ("/audit/cases", PLANNER),
