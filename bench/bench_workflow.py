@@ -155,7 +155,7 @@ def bare(ids: list[int], decider_id: int, trigger: str, *, entry: bool = False) 
                     entry_t.c.certificate_id.in_(ids)
                 )
             )
-            documents = dict(rows.tuples().all())
+            documents = {cid: document for cid, document in rows}
     write_entry = entry_t.update().where(entry_t.c.certificate_id == sa.bindparam("cid"))
     if db.engine.dialect.name == "postgresql":
         write_entry = write_entry.returning(sa.func.pg_notify(CHANNEL, ""))
