@@ -2,7 +2,7 @@
 
 Entries are written as the bulk loader writes them (rows built by the sync's own
 :func:`~iris.registry.sync.entry_row`, inserted without the ORM), so the database's text
-index (FTS5 table and triggers on SQLite, trigram index on PostgreSQL) is what keeps up.
+index (FTS5 table and triggers on SQLite, a GIN index of the words on PostgreSQL) is what keeps up.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _id(number: str) -> int:
 
 
 def test_without_the_text_index_the_search_finds_the_same(client, registry, monkeypatch):
-    """An SQLite without FTS5's trigram tokenizer (or a database without the index): the
+    """An SQLite without FTS5 (or a database without the index): the
     search scans, with the same results."""
     with_index = {
         q: _shown(client.get("/registry", query_string={"q": q}).get_data(as_text=True))
@@ -363,7 +363,7 @@ def test_a_common_beginning_merges_its_words_in_name_order(client, world):
 
 
 def test_common_words_together_and_with_filters(client, world):
-    """Two common words, or a common word and a filter: counted through the trigram index,
+    """Two common words, or a common word and a filter: counted through the word index,
     paged along the word's run."""
     add_entries(world, [{"name": f"Zeta {i:04d} Agency", "city": "Opole"} for i in range(1010)])
     add_entries(world, [{"name": f"Zeta {i:04d} Bureau", "city": "Opole"} for i in range(20)])
