@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from iris.core.db import db
 from iris.registry.models import VerificationEvent
+from workflows.roles import Role
 
 INSERT = (
     "INSERT INTO verification_events (at, kind, result, address_hash, count)"
@@ -92,3 +93,43 @@ def test_pages_that_only_read_do_not_hold_writers_up(app: Any, sqlite_file: str)
         db.session.rollback()
         assert _count("other") == 1
         db.session.rollback()
+
+
+def test_signing_in_while_the_verification_log_commits(app, sqlite_file, monkeypatch):
+    """Through the HTTP stack: the sign-in reads the person, the log's batch commits on
+    another connection, then the sign-in records itself. Before: a 500 (CI's journey)."""
+    from iris.accounts import operations as account_ops
+    from tests.factories import PASSWORD, Factories
+    from tests.helpers import Browser
+
+    make = Factories(db.session)
+    user = make.user_with_role(Role.AGENCY_ADMIN)
+    db.session.commit()
+    email, user_id, user_class = user.email, user.id, type(user)
+    done: list[float] = []
+    others: list[threading.Thread] = []
+    find_user = account_ops.find_user
+
+    def find_then_let_another_connection_write(email: str) -> Any:
+        found = find_user(email)  # the request's first read
+        other = _other_writer(sqlite_file, done)
+        other.start()
+        others.append(other)
+        time.sleep(0.3)  # time enough for the other writer to commit, if it may
+        return found
+
+    monkeypatch.setattr(account_ops, "find_user", find_then_let_another_connection_write)
+    with app.test_client() as c:
+        browser = Browser(c)
+        token = browser.csrf_token("/login")
+        # requests here share the test's app context and its session: the sign-in must
+        # start its own transaction, as it does in a server
+        db.session.remove()
+        answer = browser.post("/login", {"email": email, "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    db.session.remove()  # the request's end in a server (here the app context is the test's)
+    others[0].join(10)
+    assert done, "the other connection's write never went through"
+    db.session.rollback()
+    assert db.session.get(user_class, user_id).last_login_at is not None
+    assert _count("other") == 1
