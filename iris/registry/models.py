@@ -14,7 +14,7 @@ COPY/executemany need no code of their own):
 
 * an index of whole words that finds the entries matching several words at once:
   PostgreSQL a GIN index ``ix_registry_entries_search_words`` on
-  ``to_tsvector('simple', search_text)``; SQLite an FTS5 table ``registry_search``
+  ``to_tsvector('simple', search_text)``; SQLite an FTS5 table ``registry_words``
   (``unicode61``), filled by triggers. The text is already folded to letters, digits and
   single spaces, so the words are the text's words. A typed word is looked up as the words
   that start with it (from ``registry_terms``): the index steps through the lists of a few
@@ -81,8 +81,11 @@ class RegistryEntry(db.Model):
 
 # --------------------------------------------------------------------------- the text index
 
-#: the SQLite FTS5 table over ``registry_entries.search_text`` (rowid = certificate_id)
-SEARCH_TABLE = "registry_search"
+#: the SQLite FTS5 table of the words of ``registry_entries.search_text`` (rowid =
+#: certificate_id). Named anew with the word index: a database made with the trigram table
+#: (``registry_search``) has none, and its search scans (right, slower) until the text index
+#: is made again (``drop_text_index``, ``create_text_index(rebuild=True)``)
+SEARCH_TABLE = "registry_words"
 #: the PostgreSQL GIN index of the words of ``registry_entries.search_text``
 TEXT_INDEX = "ix_registry_entries_search_words"
 #: the text search configuration of the words: no stemming, no stop words
@@ -134,17 +137,17 @@ TEXT_INDEX_DDL: dict[str, tuple[str, ...]] = {
         "ALTER TABLE registry_entries ENABLE ALWAYS TRIGGER registry_terms_sync",
     ),
     "sqlite": (
-        "CREATE VIRTUAL TABLE IF NOT EXISTS registry_search USING fts5(search_text,"
+        "CREATE VIRTUAL TABLE IF NOT EXISTS registry_words USING fts5(search_text,"
         " tokenize='unicode61 remove_diacritics 0', detail='none', columnsize=0)",
-        "CREATE TRIGGER IF NOT EXISTS registry_search_insert AFTER INSERT ON registry_entries"
-        " BEGIN INSERT INTO registry_search(rowid, search_text)"
+        "CREATE TRIGGER IF NOT EXISTS registry_words_insert AFTER INSERT ON registry_entries"
+        " BEGIN INSERT INTO registry_words(rowid, search_text)"
         " VALUES (new.certificate_id, new.search_text); END",
-        "CREATE TRIGGER IF NOT EXISTS registry_search_delete AFTER DELETE ON registry_entries"
-        " BEGIN DELETE FROM registry_search WHERE rowid = old.certificate_id; END",
-        "CREATE TRIGGER IF NOT EXISTS registry_search_update"
+        "CREATE TRIGGER IF NOT EXISTS registry_words_delete AFTER DELETE ON registry_entries"
+        " BEGIN DELETE FROM registry_words WHERE rowid = old.certificate_id; END",
+        "CREATE TRIGGER IF NOT EXISTS registry_words_update"
         " AFTER UPDATE OF search_text ON registry_entries"
         " WHEN old.search_text IS NOT new.search_text"
-        " BEGIN UPDATE registry_search SET search_text = new.search_text"
+        " BEGIN UPDATE registry_words SET search_text = new.search_text"
         " WHERE rowid = old.certificate_id; END",
         "CREATE TABLE IF NOT EXISTS registry_terms ("
         " word TEXT NOT NULL, name VARCHAR(300) NOT NULL, number VARCHAR(40) NOT NULL,"
@@ -187,8 +190,8 @@ TEXT_INDEX_FILL: dict[str, tuple[str, ...]] = {
         " WHERE length(w) >= 3",
     ),
     "sqlite": (
-        "DELETE FROM registry_search",
-        "INSERT INTO registry_search(rowid, search_text)"
+        "DELETE FROM registry_words",
+        "INSERT INTO registry_words(rowid, search_text)"
         " SELECT certificate_id, search_text FROM registry_entries",
         "DELETE FROM registry_terms",
         "INSERT OR IGNORE INTO registry_terms (word, name, number, certificate_id)"
@@ -231,7 +234,7 @@ def drop_text_index(conn: sa.Connection) -> None:
     a few times faster than the triggers row by row (measured: SQLite 100,000 entries
     29 s with the triggers, 4 s without plus 8 s to fill; PostgreSQL see BENCHMARKS.md)."""
     if conn.dialect.name == "sqlite":
-        for table in (SEARCH_TABLE, TERMS_TABLE):
+        for table in (SEARCH_TABLE, TERMS_TABLE, "registry_search"):  # and the trigram one
             for event_name in ("insert", "delete", "update"):
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{event_name}")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")

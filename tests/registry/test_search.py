@@ -190,7 +190,7 @@ def test_without_the_text_index_the_search_finds_the_same(client, registry, monk
         for q in ("lodz", "київ", "00009990", "wlodz personel", "a")
     }
     if db.engine.dialect.name == "sqlite":
-        for table in ("registry_search", "registry_terms"):
+        for table in ("registry_words", "registry_terms"):
             for trigger in ("insert", "delete", "update"):
                 db.session.execute(sa.text(f"DROP TRIGGER {table}_{trigger}"))
             db.session.execute(sa.text(f"DROP TABLE {table}"))
@@ -215,7 +215,7 @@ def test_the_database_keeps_the_text_index():
             .scalars()
             .all()
         )
-        assert {f"{t}{suffix}" for t in ("registry_search", "registry_terms")
+        assert {f"{t}{suffix}" for t in ("registry_words", "registry_terms")
                 for suffix in ("", "_insert", "_delete", "_update")} <= names  # fmt: skip
     else:
         indexes = sa.inspect(conn).get_indexes("registry_entries")
