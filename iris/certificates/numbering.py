@@ -113,6 +113,8 @@ _DASHES = str.maketrans(
 )
 _SHAPE = re.compile(r"(?:IRIS)?-?([A-Z]{2})-?([0-9OIL]{4})-?([0-9OIL]{7})")
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CANONICAL = re.compile(r"IRIS-[A-Z]{2}-[0-9]{4}-[0-9]{7}")
+_SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str | None:
@@ -121,7 +123,9 @@ def normalise(text: str) -> str | None:
     Accepts lower case, spaces, any kind of dash or none, a missing ``IRIS`` prefix, and the
     letters O, I and l typed for the digits 0 and 1. Does not check the check digit.
     """
-    compact = re.sub(r"\s+", "", text.translate(_DASHES)).upper()
+    if _CANONICAL.fullmatch(text):  # as printed, the common case (verification by number)
+        return text
+    compact = _SPACE.sub("", text.translate(_DASHES)).upper()
     if len(compact) > 40:
         return None
     match = _SHAPE.fullmatch(compact)
