@@ -122,12 +122,15 @@ def _process_cache() -> DocumentCache | None:
     """This process's cache, started on first use (after gunicorn's fork); None if off."""
     global _cache
     cache = _cache
-    if cache is not None and cache.pid == os.getpid() and cache.engine is db.engine:
+    engine = db.engine
+    if cache is not None and cache.pid == os.getpid() and cache.engine is engine:
         return cache
+    if engine.dialect.name != "postgresql":
+        return None
     from flask import current_app
 
     size = int(current_app.config.get("IRIS_REGISTRY_CACHE_SIZE", 0) or 0)
-    if size <= 0 or db.engine.dialect.name != "postgresql":
+    if size <= 0:
         return None
     with _cache_lock:
         if _cache is None or _cache.pid != os.getpid() or _cache.engine is not db.engine:
