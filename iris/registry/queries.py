@@ -345,21 +345,39 @@ def _cross_join(element: Any, compiler: Any, **kw: Any) -> str:
     return str(compiler.visit_join(element, **kw)).replace(" JOIN ", " CROSS JOIN ", 1)
 
 
-_WORDS_STARTING = sa.text(
-    "WITH RECURSIVE w(word) AS ("
-    " SELECT min(word) FROM registry_terms WHERE word >= :lo AND word < :hi"
-    " UNION ALL"
-    " SELECT (SELECT min(word) FROM registry_terms WHERE word > w.word AND word < :hi)"
-    " FROM w WHERE w.word IS NOT NULL"
-    ") SELECT word FROM w WHERE word IS NOT NULL LIMIT :n"
-)
+def _words_starting_sql(i: int) -> str:
+    """The ``i``-th word's distinct words, in order: one seek of ``registry_terms``'s index
+    each, stopped after ``:n`` (a counter in the recursion, so no database runs on)."""
+    # only the arm's number is formatted in; the words are bound parameters
+    template = (
+        "w{i}(word, k) AS ("
+        " SELECT min(word), 1 FROM registry_terms WHERE word >= :lo{i} AND word < :hi{i}"
+        " UNION ALL"
+        " SELECT (SELECT min(word) FROM registry_terms WHERE word > w{i}.word AND word < :hi{i}),"
+        " k + 1 FROM w{i} WHERE w{i}.word IS NOT NULL AND k < :n)"
+    )
+    return template.format(i=int(i))
 
 
-def _words_starting(word: str, limit: int) -> list[str]:
-    """The distinct words of the entries that start with ``word`` (3 characters or more),
-    in order, at most ``limit``: one seek of ``registry_terms``'s index each."""
-    hi = word[:-1] + chr(ord(word[-1]) + 1)
-    return list(db.session.scalars(_WORDS_STARTING, {"lo": word, "hi": hi, "n": limit}))
+def _words_starting(words: list[str], limit: int) -> dict[str, list[str]]:
+    """For each of ``words`` (3 characters or more): the distinct words of the entries that
+    start with it, in order, at most ``limit``. One statement for all of them."""
+    if not words:
+        return {}
+    params: dict[str, Any] = {"n": limit}
+    for i, word in enumerate(words):
+        params[f"lo{i}"], params[f"hi{i}"] = word, word[:-1] + chr(ord(word[-1]) + 1)
+    arms = range(len(words))
+    ctes = ", ".join(_words_starting_sql(i) for i in arms)
+    rows = " UNION ALL ".join(
+        f"SELECT {i} AS i, word, k FROM w{i} WHERE word IS NOT NULL"  # noqa: S608 (numbers)
+        for i in arms
+    )
+    sql = "WITH RECURSIVE " + ctes + " " + rows
+    found: dict[str, list[str]] = {word: [] for word in words}
+    for i, word, _k in sorted(db.session.execute(sa.text(sql), params), key=lambda r: (r[0], r[2])):
+        found[words[i]].append(str(word))
+    return found
 
 
 #: The text index's query syntax per dialect: an exact word, a beginning, or, and.
@@ -369,7 +387,7 @@ _SYNTAX = {
 }
 
 
-def _text_query(words: list[str], dialect: str) -> str | None:
+def _text_query(words: list[str], dialect: str, expand: Any = None) -> str | None:
     """The text index's query for entries having a word that starts with each of
     ``words``; None when no word of any entry starts with one of them.
 
@@ -380,13 +398,16 @@ def _text_query(words: list[str], dialect: str) -> str | None:
     (``"gdansk"*``) first merges each prefix's lists in full (37 ms) and a trigram index
     took 11-19 ms; PostgreSQL 3.3 ms, prefix query 22 ms, trigram index 14 ms. Shorter
     words, and words that start more than MAX_RUN_WORDS words, stay prefix queries. Words
-    are fold()ed: letters and digits only, nothing to escape.
+    are fold()ed: letters and digits only, nothing to escape. ``expand(word)``: the words
+    that start with ``word`` (default :func:`_words_starting`).
     """
     exact_word, beginning, either, both = _SYNTAX[dialect]
     groups = []
     terms = TERMS_TABLE in _text_index()
+    if expand is None:
+        expand = lambda word: _words_starting([word], MAX_RUN_WORDS + 1)[word]  # noqa: E731
     for word in words:
-        exact = _words_starting(word, MAX_RUN_WORDS + 1) if terms and len(word) >= 3 else None
+        exact = expand(word) if terms and len(word) >= 3 else None
         if exact is not None and not exact:
             return None
         if exact is None or len(exact) > MAX_RUN_WORDS:
@@ -407,6 +428,19 @@ class Filters:
     destination: str = ""
     status: str = ""
     audit_company: int | None = None
+    #: the words of ``registry_terms`` that start with each typed word, looked up once
+    _expansions: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def expansion(self, word: str) -> list[str]:
+        """The words that start with ``word`` (3 characters or more), at most
+        MAX_RUN_WORDS + 1 of them: looked up once per search, for every typed word of 3
+        characters or more together (:func:`_words_starting`)."""
+        found = self._expansions.get(word)
+        if found is None:
+            wanted = [w for w in dict.fromkeys([word, *self.words]) if len(w) >= 3]
+            self._expansions.update(_words_starting(wanted, MAX_RUN_WORDS + 1))
+            found = self._expansions[word]
+        return found
 
     @property
     def words(self) -> list[str]:
@@ -458,8 +492,13 @@ class Filters:
         let PostgreSQL's planner pick a trigram index, when there was one, and sort every
         match: it estimates a LIKE's matches poorly, 10 rows for 3,236 at 100,000 entries.)
         """
-        column = RegistryEntry.search_text.op("||")(sa.literal(""))
-        return sa.and_(*(column.like(_starts_word(w)) for w in self.words)) if self.words else None
+        words = self.words
+        return sa.and_(*(self.unindexed_word(w) for w in words)) if words else None
+
+    @staticmethod
+    def unindexed_word(word: str) -> Any:
+        """A word of the entry starts with ``word``, checked on its row (no index)."""
+        return RegistryEntry.search_text.op("||")(sa.literal("")).like(_starts_word(word))
 
     def where(self) -> list[Any]:
         """Every condition, the text unindexed: for walks in name order."""
@@ -480,7 +519,7 @@ class Filters:
         others = self.others()
         dialect = db.engine.dialect.name
         if dialect == "postgresql" or (dialect == "sqlite" and _sqlite_text_index()):
-            query = _text_query(words, dialect)
+            query = _text_query(words, dialect, self.expansion)
             if query is None:  # a typed word that no word of any entry starts with
                 return sa.select(entry.c.certificate_id).where(sa.false())
         if dialect == "postgresql":
@@ -563,21 +602,47 @@ def _walk(filters: Filters, offset: int, limit: int) -> Any:
     """The ids of ``limit`` matches from ``offset`` in name order, without reading the others.
 
     Along ``registry_terms``: each word that starts with the longest typed word is a run of
-    entries in name order; each run is read until its first ``offset + limit`` matches (the
-    other words and filters checked on the entry) and the runs merged. Otherwise (a typed
-    word that starts too many words, or only short words) along the name index.
+    entries in name order; each run is read until its first ``offset + limit`` matches and
+    the runs merged. Each other typed word of 3 characters or more is checked in
+    ``registry_terms`` too, by key (the entry has a word that starts with it: one seek per
+    such word), so a search of words alone never reads an entry's row until the page is
+    found; shorter words and the filters are checked on the entry. Otherwise (a typed word
+    that starts too many words, or only short words) along the name index.
     """
     terms = filters.terms
     if terms:
         first = terms[0]
-        words = _words_starting(first, MAX_RUN_WORDS + 1)
+        words = filters.expansion(first)
         if len(words) <= MAX_RUN_WORDS:
             entry = RegistryEntry.__table__
+            postgres = db.engine.dialect.name == "postgresql"
             rest = filters.others()
-            if len(filters.words) > 1:
-                rest.append(filters.unindexed_text())
-            by_word = sa.select(_TERMS.c.certificate_id, _TERMS.c.name, _TERMS.c.number)
-            if rest and db.engine.dialect.name == "postgresql":
+            probes = []
+            for word in dict.fromkeys(filters.words):
+                if word == first:
+                    continue
+                exact = filters.expansion(word) if word in terms else None
+                if exact is None or len(exact) > MAX_RUN_WORDS:
+                    rest.append(filters.unindexed_word(word))
+                    continue
+                other = _TERMS.alias()
+                probe = sa.exists(
+                    sa.select(sa.literal(1))
+                    .where(
+                        other.c.word.in_(exact),
+                        other.c.name == _TERMS.c.name,
+                        other.c.number == _TERMS.c.number,
+                        other.c.certificate_id == _TERMS.c.certificate_id,
+                    )
+                    # PostgreSQL: kept a probe by key for each row of the run, not turned
+                    # into a join that reads every row of the other word first
+                    .offset(0 if postgres else None)
+                )
+                probes.append(probe)
+            by_word = sa.select(_TERMS.c.certificate_id, _TERMS.c.name, _TERMS.c.number).where(
+                *probes
+            )
+            if rest and postgres:
                 # checked on the entry by key, row by row in the run's order (LATERAL): a join's
                 # planner, estimating the text conditions at one row, read every entry
                 # first and looked each up in the run (58 s for "agencja gdansk" at 1,000,000)
@@ -624,23 +689,44 @@ def _walk(filters: Filters, offset: int, limit: int) -> Any:
     )
 
 
-def _sorted_page(matches: Any, offset: int, limit: int) -> tuple[list[int], int]:
+def _sorted_page(
+    matches: Any, offset: int, limit: int, cap: int | None = None
+) -> tuple[list[int], int]:
     """The ids of one page of ``matches`` (a select of ids) in the registry's order, and
     how many matches there are: one statement, each match's row read once (the matches
-    kept aside first, then joined to their entries by key and sorted)."""
+    kept aside first, then joined to their entries by key and sorted).
+
+    ``cap``: when more than ``cap`` match, no page (the caller walks the name order
+    instead), and the entries' rows are not read: the count alone, from the same statement.
+    """
     found = matches.cte("matches").prefix_with("MATERIALIZED")
+    total = sa.select(sa.func.count()).select_from(found).scalar_subquery()
     page = (
-        sa.select(RegistryEntry.certificate_id, sa.func.count().over())
+        sa.select(RegistryEntry.certificate_id, RegistryEntry.name, RegistryEntry.number)
         .join(found, RegistryEntry.certificate_id == found.c.certificate_id)
         .order_by(*_ORDER)
         .offset(offset)
         .limit(limit)
     )
-    rows = db.session.execute(page).all()
-    if rows:
-        return [int(r[0]) for r in rows], int(rows[0][1])
-    every = sa.select(sa.func.count()).select_from(matches.subquery())  # a page past the end
-    return [], int(db.session.scalar(every) or 0)
+    if cap is not None:  # evaluated once, before the join (SQLite and PostgreSQL alike)
+        page = page.where(total <= cap)
+    rows = page.subquery()
+    # the count as a row of its own (part 0), so it comes back with any page or none
+    both = sa.union_all(
+        sa.select(
+            sa.literal(0).label("part"),
+            sa.null().label("certificate_id"),
+            sa.null().label("name"),
+            sa.null().label("number"),
+            total.label("total"),
+        ),
+        sa.select(sa.literal(1), rows.c.certificate_id, rows.c.name, rows.c.number, sa.null()),
+    ).subquery()
+    ordered = sa.select(both.c.certificate_id, both.c.total).order_by(
+        both.c.part, both.c.name, both.c.number
+    )
+    count, *page_rows = db.session.execute(ordered).all()
+    return [int(r.certificate_id) for r in page_rows], int(count.total or 0)
 
 
 def _entries(ids: Any) -> list[RegistryEntry]:
@@ -744,7 +830,7 @@ def search(filters: Filters, *, page: int = 1, per_page: int = 25, exact: bool =
     if matches is None and not more:
         matches = _matching(filters, COUNT_CAP + 1)
     if matches is not None:
-        ids, total = _sorted_page(matches, offset, per_page)
+        ids, total = _sorted_page(matches, offset, per_page, COUNT_CAP if capped else None)
         if total <= COUNT_CAP or not capped:
             items = _entries(ids) if ids else []
             return Page(items=items, total=total, page=page, per_page=per_page)

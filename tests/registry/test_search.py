@@ -388,6 +388,33 @@ def test_common_words_together_and_with_filters(client, world):
     assert names[0] == "Zeta 0010 Agency" and names[1] == "Zeta 0010 Bureau" and len(names) == 25
 
 
+def test_words_together_are_paged_along_a_run_checked_word_by_word(client, world, monkeypatch):
+    """More matches than the cap for several words: the page is read along the longest
+    word's run, each other word checked in ``registry_terms`` by key (a word of 1 or 2
+    letters on the entry's row); the pages hold exactly the entries with every word."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    cities = ("Gdansk", "Opole", "Opole")
+    add_entries(
+        world, [{"name": f"Zeta {i:04d} Agency", "city": cities[i % 3]} for i in range(60)]
+    )
+    in_opole = [f"Zeta {i:04d} Agency" for i in range(60) if i % 3]  # 40
+
+    def names(q: str, page: int = 1) -> list[str]:
+        html = client.get(f"/registry?q={q}&page={page}").get_data(as_text=True)
+        return [
+            db.session.scalar(sa.select(RegistryEntry.name).where(RegistryEntry.number == n))
+            for n in _shown(html)
+        ]
+
+    assert names("zeta+opole") == in_opole[:25]
+    assert names("zeta+opole", 2) == in_opole[25:]
+    assert names("agency+opol+zeta") == in_opole[:25]  # beginnings of words
+    assert names("opole+ze") == in_opole[:25]  # "ze" is checked on the entry
+    assert names("zeta+gdansk") == [f"Zeta {i:04d} Agency" for i in range(0, 60, 3)]
+    assert names("zeta+opolx") == []
+    assert names("zeta+opole+gdansk") == []
+
+
 def test_the_text_index_finds_beginnings_of_few_and_of_many_words(world):
     """The text index's own match (used when no typed word is rare): a word that starts a
     few words (looked up as those words), one that starts more than MAX_RUN_WORDS words
