@@ -44,6 +44,9 @@ from iris.registry.sync import CHANNEL, NOTIFIED_FLUSH, identifier_key
 from iris.registry.text import digits, fold
 
 _BY_NUMBER = "SELECT document FROM registry_entries WHERE number = {mark}"
+#: SQLite: the document's UTF-8 bytes as stored, not decoded into a str and encoded again
+#: for the response (2.4 µs of 10 per lookup and answer)
+_BY_NUMBER_SQLITE = "SELECT CAST(document AS BLOB) FROM registry_entries WHERE number = ?"
 #: name of the server-side prepared statement of the PostgreSQL lean path
 _PREPARED = b"iris_registry_document"
 _local = threading.local()
@@ -60,7 +63,7 @@ class DocumentCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: dict[str, str] = {}
+        self.data: dict[str, bytes] = {}
         self.generation = 0
         self.listening = False
         self.pid = os.getpid()
@@ -71,7 +74,7 @@ class DocumentCache:
         self.generation += 1
         self.data = {}
 
-    def get(self, number: str, load: Any) -> str | None:
+    def get(self, number: str, load: Any) -> bytes | None:
         document = self.data.get(number)
         if document is not None:
             return document
@@ -196,6 +199,8 @@ def _reader() -> tuple[Any, str]:
         if result.status != _pq().ExecStatus.COMMAND_OK:
             raise RuntimeError(result.get_error_message())
         sql = "pg"
+    elif db.engine.dialect.name == "sqlite":
+        sql = _BY_NUMBER_SQLITE
     else:
         sql = _BY_NUMBER.format(
             mark="%s" if db.engine.dialect.paramstyle in ("format", "pyformat") else "?"
@@ -210,7 +215,7 @@ def _pq() -> Any:
     return psycopg.pq
 
 
-def _pg_lookup(driver: Any, number: str) -> str | None:
+def _pg_lookup(driver: Any, number: str) -> bytes | None:
     """One execution of the prepared lookup through libpq itself (``psycopg.pq``).
 
     Measured on the request path: psycopg's cursor layer (a cursor, a row maker and its
@@ -224,18 +229,19 @@ def _pg_lookup(driver: Any, number: str) -> str | None:
     if not result.ntuples:
         return None
     value = result.get_value(0, 0)
-    return None if value is None else bytes(value).decode()
+    return None if value is None else bytes(value)
 
 
-def _document_json_raw(number: str) -> str | None:
-    """The public JSON document of the certificate ``number`` (canonical form), or None."""
+def _document_json_raw(number: str) -> bytes | None:
+    """The public JSON document of the certificate ``number`` (canonical form) as UTF-8
+    bytes, or None."""
     cache = _process_cache()
     if cache is not None:
         return cache.get(number, _lookup)
     return _lookup(number)
 
 
-def _lookup(number: str) -> str | None:
+def _lookup(number: str) -> bytes | None:
     try:
         conn, sql = _reader()
         if sql == "pg":
@@ -247,7 +253,10 @@ def _lookup(number: str) -> str | None:
     except Exception:
         _local.reader = None  # a broken connection: the next request opens a new one
         raise
-    return None if row is None else str(row[0])
+    if row is None:
+        return None
+    value = row[0]
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 #: The lean lookup used by the views. Tests, whose data lives in one uncommitted
