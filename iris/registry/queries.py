@@ -520,7 +520,9 @@ class Filters:
 
     def by_text(self) -> Any | None:
         """The ids of the entries whose text matches and that pass the other filters,
-        found through the text index (no order); None when ``q`` has no word."""
+        found through the text index (no order); None when ``q`` has no word. With their
+        names and numbers (the sort keys) where the entry's row is read anyway, so that
+        the page is sorted without reading the rows again (:func:`_sorted_page`)."""
         words = self.words
         if not words:
             return None
@@ -539,18 +541,19 @@ class Filters:
                 sa.func.to_tsquery(config, query)
             )
             text = [entry.c.search_text.like(_starts_word(w)) for w in words]
-            return sa.select(entry.c.certificate_id).where(match, *text, *others)
+            keys = (entry.c.certificate_id, entry.c.name, entry.c.number)  # the row is read
+            return sa.select(*keys).where(match, *text, *others)
         if dialect == "sqlite" and _sqlite_text_index():
             fts = sa.table(SEARCH_TABLE, sa.column("rowid"))
             match = sa.text(f"{SEARCH_TABLE} MATCH :fts_query").bindparams(fts_query=query)
             if not others:  # the FTS5 rowid is the certificate id
                 return sa.select(fts.c.rowid.label("certificate_id")).where(match)
             return (
-                sa.select(entry.c.certificate_id)
+                sa.select(entry.c.certificate_id, entry.c.name, entry.c.number)
                 .select_from(_DrivingJoin(fts, entry, entry.c.certificate_id == fts.c.rowid))
                 .where(match, *others)
             )
-        return sa.select(entry.c.certificate_id).where(
+        return sa.select(entry.c.certificate_id, entry.c.name, entry.c.number).where(
             *(entry.c.search_text.like(_starts_word(w)) for w in words), *others
         )
 
@@ -575,15 +578,20 @@ class Page:
 _ORDER = (RegistryEntry.name, RegistryEntry.number)
 
 
+_KEYS = (RegistryEntry.certificate_id, *_ORDER)
+
+
 def _matching(filters: Filters, limit: int | None) -> Any:
-    """The ids of matching entries (up to ``limit`` of the text's), by the indexes."""
+    """The ids of matching entries (up to ``limit`` of the text's), by the indexes; with
+    their sort keys when the text's select has them (:meth:`Filters.by_text`)."""
     others = filters.others()
-    ident = sa.select(RegistryEntry.certificate_id).where(filters.by_identifier(), *others)
     by_text = filters.by_text()
+    keyed = by_text is None or len(by_text.selected_columns) == len(_KEYS)
+    ident = sa.select(*(_KEYS if keyed else _KEYS[:1])).where(filters.by_identifier(), *others)
     if by_text is None:
         return ident
     if limit is not None:
-        by_text = sa.select(by_text.limit(limit).subquery().c.certificate_id)
+        by_text = sa.select(*by_text.limit(limit).subquery().c)
     return sa.union(by_text, ident)
 
 
@@ -701,22 +709,27 @@ def _walk(filters: Filters, offset: int, limit: int) -> Any:
 def _sorted_page(
     matches: Any, offset: int, limit: int, cap: int | None = None
 ) -> tuple[list[int], int]:
-    """The ids of one page of ``matches`` (a select of ids) in the registry's order, and
-    how many matches there are: one statement, each match's row read once (the matches
-    kept aside first, then joined to their entries by key and sorted).
+    """The ids of one page of ``matches`` in the registry's order, and how many matches
+    there are: one statement, each match's row read once. ``matches`` selects ids (kept
+    aside, then joined to their entries by key and sorted), or ids with their names and
+    numbers (sorted as they are: PostgreSQL's word index reads each match's row anyway).
 
     ``cap``: when more than ``cap`` match, no page (the caller walks the name order
     instead), and the entries' rows are not read: the count alone, from the same statement.
     """
     found = matches.cte("matches").prefix_with("MATERIALIZED")
     total = sa.select(sa.func.count()).select_from(found).scalar_subquery()
-    page = (
-        sa.select(RegistryEntry.certificate_id, RegistryEntry.name, RegistryEntry.number)
-        .join(found, RegistryEntry.certificate_id == found.c.certificate_id)
-        .order_by(*_ORDER)
-        .offset(offset)
-        .limit(limit)
-    )
+    if "name" in found.c:  # the matches carry their sort keys: no row read again
+        page = sa.select(found.c.certificate_id, found.c.name, found.c.number).order_by(
+            found.c.name, found.c.number
+        )
+    else:
+        page = (
+            sa.select(*_KEYS)
+            .join(found, RegistryEntry.certificate_id == found.c.certificate_id)
+            .order_by(*_ORDER)
+        )
+    page = page.offset(offset).limit(limit)
     if cap is not None:  # evaluated once, before the join (SQLite and PostgreSQL alike)
         page = page.where(total <= cap)
     rows = page.subquery()
@@ -826,13 +839,11 @@ def search(filters: Filters, *, page: int = 1, per_page: int = 25, exact: bool =
                 )
             else:
                 candidate = RegistryEntry.certificate_id.in_(run)
-            checked = sa.select(RegistryEntry.certificate_id).where(
+            checked = sa.select(*_KEYS).where(
                 candidate,
                 *filters.where(),  # every word (terms are words), the filters
             )
-            ident = sa.select(RegistryEntry.certificate_id).where(
-                filters.by_identifier(), *filters.others()
-            )
+            ident = sa.select(*_KEYS).where(filters.by_identifier(), *filters.others())
             matches, capped = sa.union(checked, ident), False
         elif len(filters.words) == 1 and not filters.others():
             more = runs[terms[0]][0] > COUNT_CAP
