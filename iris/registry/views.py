@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from iris.certificates import numbering
 from iris.core.db import db
@@ -83,15 +84,20 @@ BULK_LIMIT = _limit("IRIS_RATELIMIT_BULK", "20 per minute")
 CONCERN_LIMIT = _limit("IRIS_RATELIMIT_CONCERN", "5 per hour")
 
 
+#: Translated when shown, one at a time (a registry page shows one per row)
+_STATUS_LABELS = {
+    "active": _l("Active"),
+    "suspended": _l("Suspended"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+    "superseded": _l("Superseded"),
+    "cancelled": _l("Cancelled"),
+}
+
+
 def status_label(state: str) -> str:
-    return {
-        "active": _("Active"),
-        "suspended": _("Suspended"),
-        "withdrawn": _("Withdrawn"),
-        "expired": _("Expired"),
-        "superseded": _("Superseded"),
-        "cancelled": _("Cancelled"),
-    }.get(state, state)
+    label = _STATUS_LABELS.get(state)
+    return state if label is None else str(label)
 
 
 def status_explanation(state: str) -> str:

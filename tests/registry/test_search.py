@@ -394,9 +394,7 @@ def test_words_together_are_paged_along_a_run_checked_word_by_word(client, world
     letters on the entry's row); the pages hold exactly the entries with every word."""
     monkeypatch.setattr(queries, "COUNT_CAP", 10)
     cities = ("Gdansk", "Opole", "Opole")
-    add_entries(
-        world, [{"name": f"Zeta {i:04d} Agency", "city": cities[i % 3]} for i in range(60)]
-    )
+    add_entries(world, [{"name": f"Zeta {i:04d} Agency", "city": cities[i % 3]} for i in range(60)])
     in_opole = [f"Zeta {i:04d} Agency" for i in range(60) if i % 3]  # 40
 
     def names(q: str, page: int = 1) -> list[str]:
@@ -468,3 +466,26 @@ def test_a_bulk_load_may_drop_the_text_index_and_make_it_again(
     )
     added = sum(len({w for w in text.split() if len(w) >= 3}) for text in texts)
     assert db.session.scalar(sa.text("SELECT count(*) FROM registry_terms")) == terms + added
+
+
+@pytest.mark.parametrize(
+    ("lang", "active", "suspended"),
+    [
+        ("en", "Active", "Suspended"),
+        ("pl", "Aktywny", "Zawieszony"),
+        ("uk", "Активний", "Призупинено"),
+    ],
+)
+def test_each_row_shows_its_status_in_the_page_language(client, world, lang, active, suspended):
+    add_entries(
+        world,
+        [
+            {"name": "Omega First Agency", "city": "Opole"},
+            {"name": "Omega Second Agency", "city": "Opole", "state": CertificateState.SUSPENDED},
+        ],
+    )
+    page = text_of(client.get(f"/registry?q=omega&lang={lang}"))
+    first = page[page.index("Omega First Agency") : page.index("Omega Second Agency")]
+    second = page[page.index("Omega Second Agency") :]
+    assert active in first and suspended not in first
+    assert suspended in second
