@@ -189,6 +189,7 @@ def deliver_one(session: Session, cls: Any, row_id: int, config: Any) -> str:
         return "skipped"
     row = session.get(cls, row_id, populate_existing=True)
     assert row is not None
+    _end_read(session, row)
     try:
         row.transmit(config)
     except Exception as exc:  # any transport failure: keep the row, try again later
@@ -213,6 +214,24 @@ def deliver_one(session: Session, cls: Any, row_id: int, config: Any) -> str:
         # Our lease ran out while sending and someone else took the row over.
         log.warning("%s #%s: lease lost while sending", cls.__tablename__, row_id)
     return "sent"
+
+
+def _end_read(session: Session, row: Any) -> None:
+    """End the transaction that read ``row`` (and what it refers to), keeping it loaded.
+
+    So the result is written by a transaction that starts with its write: on SQLite a
+    transaction that read before a slow send could not write once anyone else had
+    committed meanwhile ("database is locked" at once, no waiting), and the message, sent
+    but not marked so, would be sent again when its lease ran out.
+    """
+    for relationship in sa.inspect(type(row)).relationships:
+        getattr(row, relationship.key)  # loaded now, not by a read after the send
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def _record_failure(

@@ -17,6 +17,7 @@ from iris.core import outbox
 from iris.core.db import db, utcnow
 from iris.core.mail import OutboxMessage, deliver_mail, queue_mail
 from iris.core.outbox import OutboxStatus
+from iris.registry.models import VerificationEvent
 from tests.notifications.smtp import SmtpServer, smtp_server_fixture  # noqa: F401
 
 
@@ -126,6 +127,37 @@ def test_the_same_idempotency_key_queues_one_message(committing_db, app):
     db.session.commit()
     assert first.id == again.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_commit_elsewhere_during_the_send_does_not_keep_it_from_being_recorded(
+    committing_db, mail_on, app, monkeypatch
+):
+    """Someone else commits while the message is being sent (a user's request, the
+    verification log): the delivery is still recorded as sent, once. On SQLite a
+    transaction that read the row before the send could not write after it ("database
+    is locked"), and the message would have gone out again when its lease ran out."""
+    mail_on.stop()  # keep the first delivery from happening at commit
+    msg = _queue()
+    db.session.commit()
+    mail_on.start()
+    send = OutboxMessage.transmit
+
+    def send_while_another_commits(self: OutboxMessage, config: object) -> None:
+        send(self, config)
+        with db.engine.begin() as other:  # another connection writes and commits
+            other.execute(
+                VerificationEvent.__table__.insert(),
+                {"at": utcnow(), "kind": "api", "result": "found", "address_hash": "x", "count": 1},
+            )
+
+    monkeypatch.setattr(OutboxMessage, "transmit", send_while_another_commits)
+    later = utcnow() + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        assert outbox.deliver_one(db.session(), OutboxMessage, msg.id, app.config) == "sent"
+    assert _row(msg.id).status is OutboxStatus.SENT and len(mail_on.received) == 1
+    with time_machine.travel(later + timedelta(hours=1), tick=False):
+        assert deliver_mail() == 0  # nothing left to send again
+    assert len(mail_on.received) == 1
 
 
 def test_racing_deliverers_send_a_message_once(committing_db, mail_on, app):
