@@ -26,10 +26,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from iris.certificates import numbering
 from iris.core.db import db
+from iris.core.labels import label
 from iris.core.permissions import public
 from iris.core.signing import KeyRingError, keyring_for_app, signing_ring_for_app
 from iris.core.workflow import WorkflowError
@@ -84,20 +84,9 @@ BULK_LIMIT = _limit("IRIS_RATELIMIT_BULK", "20 per minute")
 CONCERN_LIMIT = _limit("IRIS_RATELIMIT_CONCERN", "5 per hour")
 
 
-#: Translated when shown, one at a time (a registry page shows one per row)
-_STATUS_LABELS = {
-    "active": _l("Active"),
-    "suspended": _l("Suspended"),
-    "withdrawn": _l("Withdrawn"),
-    "expired": _l("Expired"),
-    "superseded": _l("Superseded"),
-    "cancelled": _l("Cancelled"),
-}
-
-
 def status_label(state: str) -> str:
-    label = _STATUS_LABELS.get(state)
-    return state if label is None else str(label)
+    """A certificate status in words: the lifecycle's own label (``iris.core.labels``)."""
+    return label(state, CertificateState)
 
 
 def status_explanation(state: str) -> str:
