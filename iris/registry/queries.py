@@ -396,7 +396,7 @@ _SYNTAX = {
 }
 
 
-def _text_query(words: list[str], dialect: str, expand: Any = None) -> str | None:
+def _text_query(words: list[str], dialect: str, expand: Any) -> str | None:
     """The text index's query for entries having a word that starts with each of
     ``words``; None when no word of any entry starts with one of them.
 
@@ -408,13 +408,11 @@ def _text_query(words: list[str], dialect: str, expand: Any = None) -> str | Non
     took 11-19 ms; PostgreSQL 3.3 ms, prefix query 22 ms, trigram index 14 ms. Shorter
     words, and words that start more than MAX_RUN_WORDS words, stay prefix queries. Words
     are fold()ed: letters and digits only, nothing to escape. ``expand(word)``: the words
-    that start with ``word`` (default :func:`_words_starting`).
+    that start with ``word`` (:meth:`Filters.expansion`).
     """
     exact_word, beginning, either, both = _SYNTAX[dialect]
     groups = []
     terms = TERMS_TABLE in _text_index()
-    if expand is None:
-        expand = lambda word: _words_starting([word], MAX_RUN_WORDS + 1)[word]  # noqa: E731
     for word in words:
         exact = expand(word) if terms and len(word) >= 3 else None
         if exact is not None and not exact:
