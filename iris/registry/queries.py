@@ -209,6 +209,14 @@ def _reader() -> tuple[Any, str]:
     return driver, sql
 
 
+def close_reader() -> None:
+    """Close this thread's lean-read connection (it is made again on the next lookup).
+    Closed, not returned to the pool: it was made autocommit."""
+    cached = _local.__dict__.pop("reader", None)
+    if cached is not None:
+        cached[4].invalidate()
+
+
 def _pq() -> Any:
     import psycopg.pq
 

@@ -27,10 +27,7 @@ def test_the_lean_path_answers_the_committed_document_as_stored(app, committing_
     try:
         _check_the_lean_path(app)
     finally:
-        reader = queries._local.__dict__.pop("reader", None)
-        if reader is not None:
-            # closed, not returned to the pool: the lean path made it autocommit
-            reader[4].invalidate()
+        queries.close_reader()
 
 
 def _check_the_lean_path(app) -> None:  # type: ignore[no-untyped-def]
